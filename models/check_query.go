@@ -1,0 +1,184 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// InsertCheck stores a decided check and counts it in the day's usage, in
+// one transaction: a check is durable before its answer is sent.
+func (d *DB) InsertCheck(ctx context.Context, c *Check, capability string) error {
+	return d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(c).Error; err != nil {
+			return fmt.Errorf("insert check: %w", err)
+		}
+		return addUsage(tx, c.ServerID, capability, c.CreatedAt, 1)
+	})
+}
+
+func addUsage(tx *gorm.DB, serverID, capability string, at time.Time, n int64) error {
+	u := Usage{ServerID: serverID, Day: at.UTC().Format("2006-01-02"), Capability: capability, Count: n}
+	return tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "server_id"}, {Name: "day"}, {Name: "capability"}},
+		DoUpdates: clause.Assignments(map[string]any{"count": gorm.Expr("usages.count + ?", n)}),
+	}).Create(&u).Error
+}
+
+// GetCheck loads one check of one server.
+func (d *DB) GetCheck(ctx context.Context, serverID, checkID string) (*Check, error) {
+	var c Check
+	if err := d.WithContext(ctx).Where("id = ? AND server_id = ?", checkID, serverID).Take(&c).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &c, nil
+}
+
+// SetVerdict records a moderator's verdict on a check and returns the verdict
+// it replaced ("" if none), so learning can undo it.
+func (d *DB) SetVerdict(ctx context.Context, serverID, checkID, verdict, note string, at time.Time) (*Check, string, error) {
+	var c Check
+	err := d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("id = ? AND server_id = ?", checkID, serverID)
+		if d.Dialect == "postgres" {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Take(&c).Error; err != nil {
+			return notFound(err)
+		}
+		return tx.Model(&Check{}).Where("id = ? AND server_id = ?", checkID, serverID).
+			Updates(map[string]any{"verdict": verdict, "note": note, "verdict_at": at}).Error
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	prev := c.Verdict
+	c.Verdict, c.Note, c.VerdictAt = verdict, note, &at
+	return &c, prev, nil
+}
+
+// EraseCheck deletes the personal details of one check (its features,
+// reasons and subject key), keeping the decision for statistics.
+func (d *DB) EraseCheck(ctx context.Context, serverID, checkID string) error {
+	res := d.WithContext(ctx).Model(&Check{}).Where("id = ? AND server_id = ?", checkID, serverID).
+		Updates(map[string]any{"features": "", "reasons": "[]", "subject_key": "", "note": "", "erased": true})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// EraseSubject erases every check about one account (by its keyed subject
+// hash), across servers when serverID is empty. It returns how many checks
+// were erased.
+func (d *DB) EraseSubject(ctx context.Context, serverID, subjectKey string) (int64, error) {
+	q := d.WithContext(ctx).Model(&Check{}).Where("subject_key = ?", subjectKey)
+	if serverID != "" {
+		q = q.Where("server_id = ?", serverID)
+	}
+	res := q.Updates(map[string]any{"features": "", "reasons": "[]", "subject_key": "", "note": "", "erased": true})
+	return res.RowsAffected, res.Error
+}
+
+// ExpireCheckDetails erases details of checks older than before (retention).
+func (d *DB) ExpireCheckDetails(ctx context.Context, before time.Time) (int64, error) {
+	res := d.WithContext(ctx).Model(&Check{}).Where("created_at < ? AND erased = ?", before, false).
+		Updates(map[string]any{"features": "", "reasons": "[]", "subject_key": "", "note": "", "erased": true})
+	return res.RowsAffected, res.Error
+}
+
+// EachRecentCheck calls fn, in creation order, for every check with features
+// created at or after since; the engine rebuilds its windows from them.
+func (d *DB) EachRecentCheck(ctx context.Context, since time.Time, fn func(*Check) error) error {
+	var batch []Check
+	return d.WithContext(ctx).Where("created_at >= ? AND erased = ?", since, false).
+		Order("created_at, id").FindInBatches(&batch, 1000, func(tx *gorm.DB, _ int) error {
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}).Error
+}
+
+// LabelledChecks calls fn for every check with a verdict and features.
+func (d *DB) LabelledChecks(ctx context.Context, fn func(*Check) error) error {
+	var batch []Check
+	return d.WithContext(ctx).Where("verdict <> '' AND erased = ?", false).
+		Order("created_at, id").FindInBatches(&batch, 1000, func(tx *gorm.DB, _ int) error {
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}).Error
+}
+
+// CheckFilter narrows a check listing.
+type CheckFilter struct {
+	Decision string
+	Gate     string
+	Before   string // check id cursor: only older checks
+	Limit    int
+}
+
+// ListChecks returns one server's checks, newest first.
+func (d *DB) ListChecks(ctx context.Context, serverID string, f CheckFilter) ([]Check, error) {
+	q := d.WithContext(ctx).Where("server_id = ?", serverID)
+	if f.Decision != "" {
+		q = q.Where("decision = ?", f.Decision)
+	}
+	if f.Gate != "" {
+		q = q.Where("gate = ?", f.Gate)
+	}
+	if f.Before != "" {
+		q = q.Where("id < ?", f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	var out []Check
+	err := q.Order("id DESC").Limit(f.Limit).Find(&out).Error
+	return out, err
+}
+
+// MonthUsage sums a server's checks since the start of the month of at.
+func (d *DB) MonthUsage(ctx context.Context, serverID string, at time.Time) (int64, error) {
+	start := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+	var n *int64
+	err := d.WithContext(ctx).Model(&Usage{}).Where("server_id = ? AND day >= ?", serverID, start).
+		Select("SUM(count)").Scan(&n).Error
+	if err != nil || n == nil {
+		return 0, err
+	}
+	return *n, nil
+}
+
+// LoadLearning returns the stored learned state, or "" if none.
+func (d *DB) LoadLearning(ctx context.Context, id string) (string, error) {
+	var s LearningState
+	err := d.WithContext(ctx).Where("id = ?", id).Take(&s).Error
+	if err != nil {
+		if notFound(err) == ErrNotFound {
+			return "", nil
+		}
+		return "", err
+	}
+	return s.Data, nil
+}
+
+// SaveLearning upserts the learned state.
+func (d *DB) SaveLearning(ctx context.Context, id, data string, at time.Time) error {
+	return d.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"data", "updated_at"}),
+	}).Create(&LearningState{ID: id, Data: data, UpdatedAt: at}).Error
+}
