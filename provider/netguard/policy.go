@@ -46,7 +46,7 @@ var (
 	// nat64WellKnown translates its last 32 bits to an IPv4 destination, so
 	// the embedded address is judged as IPv4 (RFC 6052).
 	nat64WellKnown = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour = netip.MustParsePrefix("2002::/16")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
 	// blockedGlobalV6 are parts of 2000::/3 that are still not a public host.
 	blockedGlobalV6 = []rangeRule{
 		{netip.MustParsePrefix("2001::/32"), "Teredo tunnel (embeds an obfuscated IPv4 address)"},
