@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/breakwater-fasp/breakwater/provider"
+)
+
+const (
+	ctxCaller = "breakwater.caller"
+	ctxBody   = "breakwater.body"
+)
+
+// readBody reads the raw body once, bounded: signatures are computed over
+// the exact bytes, so handlers decode from the copy kept in the context.
+func (h *Handlers) readBody(c echo.Context) ([]byte, error) {
+	if b, ok := c.Get(ctxBody).([]byte); ok {
+		return b, nil
+	}
+	r := c.Request()
+	if r.ContentLength > h.opts.MaxBodyBytes {
+		return nil, &badRequest{code: "too_large", msg: "the body is larger than the limit", status: http.StatusRequestEntityTooLarge}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &badRequest{code: "too_large", msg: "the body is larger than the limit", status: http.StatusRequestEntityTooLarge}
+		}
+		return nil, &badRequest{code: "invalid_body", msg: "the body could not be read", status: http.StatusBadRequest}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	c.Set(ctxBody, body)
+	return body, nil
+}
+
+func caller(c echo.Context) *provider.Caller {
+	cl, _ := c.Get(ctxCaller).(*provider.Caller)
+	return cl
+}
+
+// requireSignature authenticates the server before any other work, applies
+// its rate limit, and signs every 2xx/3xx answer it gets.
+func (h *Handlers) requireSignature(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.signature(next, true)
+}
+
+// optionalSignature is for public documents (provider_info): a signed
+// request is verified and gets a signed answer, an unsigned one is served as
+// is.
+func (h *Handlers) optionalSignature(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.signature(next, false)
+}
+
+func (h *Handlers) signature(next echo.HandlerFunc, required bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !required && !provider.HasSignature(c.Request()) {
+			return next(c)
+		}
+		body, err := h.readBody(c)
+		if err != nil {
+			return err
+		}
+		cl, err := h.svc.Authenticate(c.Request().Context(), c.Request(), body)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxCaller, cl)
+		if err := h.svc.Allow(cl); err != nil {
+			return err
+		}
+		buf := &bufferedWriter{header: http.Header{}}
+		orig := c.Response().Writer
+		c.Response().Writer = buf
+		func() {
+			defer func() { c.Response().Writer = orig }()
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+		}()
+		status := buf.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		hdr := orig.Header()
+		for k, v := range buf.header {
+			hdr[k] = v
+		}
+		if status >= 200 && status < 400 {
+			h.svc.SignResponse(cl, hdr, status, buf.body.Bytes())
+		}
+		orig.WriteHeader(status)
+		_, err = orig.Write(buf.body.Bytes())
+		return err
+	}
+}
+
+// bufferedWriter holds a response until it can be signed.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *bufferedWriter) Header() http.Header { return w.header }
+func (w *bufferedWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+}
+func (w *bufferedWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(p)
+}
+
+// accessLog logs each request once, at the edge, with its request id and the
+// server id when known. Never IPs, bodies or headers.
+func (h *Handlers) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		attrs := []any{
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+			"method", c.Request().Method, "route", c.Path(),
+			"status", c.Response().Status, "duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		}
+		if cl := caller(c); cl != nil {
+			attrs = append(attrs, "server_id", cl.ServerID)
+		}
+		level := slog.LevelDebug
+		if c.Response().Status >= 400 {
+			level = slog.LevelInfo
+		}
+		h.log.Log(c.Request().Context(), level, "request", attrs...)
+		return nil
+	}
+}

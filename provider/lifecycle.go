@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/breakwater-fasp/breakwater/models"
+	"github.com/breakwater-fasp/breakwater/provider/screening"
+)
+
+const learningStateID = "engine"
+
+// Start rebuilds the engine's in-memory windows and learned state from the
+// database, then runs the background jobs (retention, pruning, saving
+// learned state) until Close.
+func (s *Service) Start(ctx context.Context) error {
+	started := time.Now()
+	if data, err := s.db.LoadLearning(ctx, learningStateID); err != nil {
+		return fmt.Errorf("load learned state: %w", err)
+	} else if data != "" {
+		if err := s.engine.ImportLearning([]byte(data)); err != nil {
+			s.opts.Logger.ErrorContext(ctx, "learned state unreadable, starting without it", "error", err)
+		}
+	}
+	n := 0
+	since := s.now().Add(-14 * 24 * time.Hour)
+	err := s.db.EachRecentCheck(ctx, since, func(c *models.Check) error {
+		if c.Features == "" {
+			return nil
+		}
+		var f screening.Features
+		if err := json.Unmarshal([]byte(c.Features), &f); err != nil {
+			return nil // an unreadable row must not stop the service; it only loses its window entry
+		}
+		s.engine.Observe(c.ServerID, f, c.CreatedAt, c.Decision)
+		n++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild screening windows: %w", err)
+	}
+	s.opts.Logger.InfoContext(ctx, "screening state rebuilt", "checks", n, "took", time.Since(started).Round(time.Millisecond))
+	s.jobs.Add(1)
+	go func() {
+		defer s.jobs.Done()
+		s.janitor()
+	}()
+	return nil
+}
+
+// janitor runs the periodic jobs: retention of check details, forgetting
+// replay-protection entries, pruning engine windows, saving learned state.
+func (s *Service) janitor() {
+	ctx := s.bgCtx
+	hourly := time.NewTicker(time.Hour)
+	defer hourly.Stop()
+	minutely := time.NewTicker(time.Minute)
+	defer minutely.Stop()
+	s.runRetention(ctx)
+	for {
+		select {
+		case <-s.stopJobs:
+			s.saveLearning(context.WithoutCancel(ctx))
+			return
+		case <-s.learnDirty:
+			s.saveLearning(ctx)
+			// at most one save every few seconds
+			select {
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+			}
+		case <-minutely.C:
+			if _, err := s.db.PruneSignatures(ctx, s.now()); err != nil {
+				s.opts.Logger.Warn("prune seen signatures", "error", err)
+			}
+		case <-hourly.C:
+			s.runRetention(ctx)
+		}
+	}
+}
+
+// RunRetention erases check details older than the retention period and
+// prunes in-memory windows; it returns how many checks were erased.
+func (s *Service) RunRetention(ctx context.Context) (int64, error) {
+	n, err := s.db.ExpireCheckDetails(ctx, s.now().Add(-s.opts.Retention))
+	if err != nil {
+		return n, fmt.Errorf("expire check details: %w", err)
+	}
+	if s.engine != nil {
+		s.engine.Prune()
+	}
+	return n, nil
+}
+
+func (s *Service) runRetention(ctx context.Context) {
+	n, err := s.RunRetention(ctx)
+	if err != nil {
+		s.opts.Logger.Error("retention job", "error", err)
+		return
+	}
+	if n > 0 {
+		s.opts.Logger.Info("retention: check details erased", "checks", n)
+	}
+}
+
+func (s *Service) saveLearningSoon() {
+	select {
+	case s.learnDirty <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) saveLearning(ctx context.Context) {
+	if s.engine == nil {
+		return
+	}
+	data, err := s.engine.ExportLearning()
+	if err != nil {
+		s.opts.Logger.Error("export learned state", "error", err)
+		return
+	}
+	if err := s.db.SaveLearning(ctx, learningStateID, string(data), s.now()); err != nil {
+		s.opts.Logger.Error("save learned state", "error", err)
+	}
+}
+
+// FlushLearning saves learned state now (tests, shutdown).
+func (s *Service) FlushLearning(ctx context.Context) { s.saveLearning(ctx) }
