@@ -56,16 +56,7 @@ func (s *Service) ScreenSignup(ctx context.Context, c *Caller, in screening.Sign
 	if err := s.RequireCapability(ctx, c, CapSignupScreening); err != nil {
 		return nil, err
 	}
-	if err := screening.ValidateSignup(&in); err != nil {
-		return nil, err
-	}
-	pol, err := s.policy(ctx, c.ServerID)
-	if err != nil {
-		return nil, err
-	}
-	out := s.engine.ScreenSignup(ctx, c.ServerID, pol, in)
-	subject := s.box.Hash("subject", strings.ToLower(strings.TrimSpace(in.Account.Email)))
-	return s.store(ctx, c, CapSignupScreening, out, subject)
+	return s.ScreenSignupFor(ctx, c.ServerID, in)
 }
 
 // ScreenContent screens one post for the calling server and stores the check
@@ -74,22 +65,46 @@ func (s *Service) ScreenContent(ctx context.Context, c *Caller, in screening.Con
 	if err := s.RequireCapability(ctx, c, CapContentScreening); err != nil {
 		return nil, err
 	}
-	if err := screening.ValidateContent(&in); err != nil {
+	return s.ScreenContentFor(ctx, c.ServerID, in)
+}
+
+// ScreenSignupFor screens a sign-up for a server already authenticated by
+// other means (a verified webhook), through the same engine, policy and
+// storage as the FASP API.
+func (s *Service) ScreenSignupFor(ctx context.Context, serverID string, in screening.SignupInput) (*CheckResult, error) {
+	if err := screening.ValidateSignup(&in); err != nil {
 		return nil, err
 	}
-	pol, err := s.policy(ctx, c.ServerID)
+	pol, err := s.policy(ctx, serverID)
 	if err != nil {
 		return nil, err
 	}
-	out := s.engine.ScreenContent(ctx, c.ServerID, pol, in)
-	subject := s.box.Hash("subject", strings.ToLower(c.ServerID+"|"+strings.TrimPrefix(strings.TrimSpace(in.Author.Acct), "@")))
-	return s.store(ctx, c, CapContentScreening, out, subject)
-}
-
-func (s *Service) store(ctx context.Context, c *Caller, capability string, out screening.Outcome, subject string) (*CheckResult, error) {
-	if err := s.checkQuota(ctx, c.ServerID); err != nil {
+	if err := s.checkQuota(ctx, serverID); err != nil {
 		return nil, err
 	}
+	out := s.engine.ScreenSignup(ctx, serverID, pol, in)
+	subject := s.box.Hash("subject", strings.ToLower(strings.TrimSpace(in.Account.Email)))
+	return s.store(ctx, serverID, CapSignupScreening, out, subject)
+}
+
+// ScreenContentFor is ScreenSignupFor for posts.
+func (s *Service) ScreenContentFor(ctx context.Context, serverID string, in screening.ContentInput) (*CheckResult, error) {
+	if err := screening.ValidateContent(&in); err != nil {
+		return nil, err
+	}
+	pol, err := s.policy(ctx, serverID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkQuota(ctx, serverID); err != nil {
+		return nil, err
+	}
+	out := s.engine.ScreenContent(ctx, serverID, pol, in)
+	subject := s.box.Hash("subject", strings.ToLower(serverID+"|"+strings.TrimPrefix(strings.TrimSpace(in.Author.Acct), "@")))
+	return s.store(ctx, serverID, CapContentScreening, out, subject)
+}
+
+func (s *Service) store(ctx context.Context, serverID, capability string, out screening.Outcome, subject string) (*CheckResult, error) {
 	features, err := json.Marshal(out.Features)
 	if err != nil {
 		return nil, fmt.Errorf("encode features: %w", err)
@@ -107,7 +122,7 @@ func (s *Service) store(ctx context.Context, c *Caller, capability string, out s
 		at = s.now()
 	}
 	row := &models.Check{
-		ID: models.NewID(at), ServerID: c.ServerID, Gate: out.Gate, Decision: out.Decision, Score: out.Score,
+		ID: models.NewID(at), ServerID: serverID, Gate: out.Gate, Decision: out.Decision, Score: out.Score,
 		Reasons: string(rjson), CampaignID: out.CampaignID, Features: string(features), SubjectKey: subject, CreatedAt: at,
 	}
 	if err := s.db.InsertCheck(ctx, row, capability); err != nil {

@@ -38,11 +38,12 @@ type stdio struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the HTTP service", cmdServe},
-		"migrate": {"create or upgrade the database schema", cmdMigrate},
-		"servers": {"manage registered servers (list, show, register, suspend, unsuspend, delete, rotate-key)", cmdServers},
-		"secret":  {"generate a value for BREAKWATER_SECRET_KEY", cmdSecret},
-		"version": {"print the version", cmdVersion},
+		"serve":       {"run the HTTP service", cmdServe},
+		"migrate":     {"create or upgrade the database schema", cmdMigrate},
+		"servers":     {"manage registered servers (list, show, register, suspend, unsuspend, delete, rotate-key)", cmdServers},
+		"secret":      {"generate a value for BREAKWATER_SECRET_KEY", cmdSecret},
+		"version":     {"print the version", cmdVersion},
+		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},
 	}
 }
 

@@ -65,4 +65,3 @@ func cmdServe(ctx context.Context, args []string, io stdio) error {
 	}
 	return nil
 }
-
