@@ -867,7 +867,7 @@ func checkDecision(t *testing.T, raw []byte, gate string, reasonGate map[string]
 			t.Errorf("reason code %q is not in codes.json", r.Code)
 			continue
 		}
-		if g != "both" && g != gate {
+		if gate != "" && g != "both" && g != gate {
 			t.Errorf("reason code %q belongs to %s, not %s", r.Code, g, gate)
 		}
 		if trust[r.Code] && r.Weight >= 0 {
@@ -1045,6 +1045,12 @@ func TestReadme(t *testing.T) {
 	schemas := compileSchemas(t)
 	codes := loadCodes(t)
 	lines := strings.Split(string(readFile(t, "README.md")), "\n")
+	reasonGate := map[string]string{}
+	trust := map[string]bool{}
+	for _, r := range codes.ReasonCodes {
+		reasonGate[r.Code] = r.Gate
+		trust[r.Code] = r.Trust
+	}
 
 	reasons := map[string]string{}
 	errs := map[string]int{}
@@ -1083,6 +1089,8 @@ func TestReadme(t *testing.T) {
 					t.Errorf("README line %d: unknown schema %s", i, m[1])
 				} else if err := sch.Validate(instance(t, raw)); err != nil {
 					t.Errorf("README line %d: block is not valid against %s: %v", i+1, m[1], err)
+				} else if m[1] == "check-response.json" || m[1] == "check-record.json" {
+					checkDecision(t, raw, "", reasonGate, trust)
 				}
 			}
 		}
