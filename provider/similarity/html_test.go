@@ -118,11 +118,11 @@ func TestFindURLs(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	cases := map[string]string{
-		"  Hello\t\tWORLD \n":        "hello world",
-		"ＦＲＥＥ　ｃｒｙｐｔｏ":                "free crypto",
-		"fr\u200bee mo\u00adney":      "free money",
-		"Straße":                     "strasse",
-		"カタカナ ｶﾀｶﾅ":                  "カタカナ カタカナ",
+		"  Hello\t\tWORLD \n":                      "hello world",
+		"ＦＲＥＥ　ｃｒｙｐｔｏ":                              "free crypto",
+		"fr\u200bee mo\u00adney":                   "free money",
+		"Straße":                                   "strasse",
+		"カタカナ ｶﾀｶﾅ":                                "カタカナ カタカナ",
 		"\U0001d41f\U0001d42b\U0001d41e\U0001d41e": "free",
 	}
 	for in, want := range cases {

@@ -4,13 +4,13 @@ import "testing"
 
 func TestFold(t *testing.T) {
 	cases := map[string]string{
-		"аdmin":     "admin", // Cyrillic а
-		"ΑDMIN":     "admin", // Greek capital alpha
-		"Ａｄｍｉｎ":     "admin", // full-width
-		"alice":     "alice",
-		"Ｓupport":   "support",
-		"ρaypal":    "paypal",
-		"日本語ユーザー":   "日本語ユーザー",
+		"аdmin":           "admin", // Cyrillic а
+		"ΑDMIN":           "admin", // Greek capital alpha
+		"Ａｄｍｉｎ":           "admin", // full-width
+		"alice":           "alice",
+		"Ｓupport":         "support",
+		"ρaypal":          "paypal",
+		"日本語ユーザー":         "日本語ユーザー",
 		"zero\u200bwidth": "zerowidth",
 	}
 	for in, want := range cases {
