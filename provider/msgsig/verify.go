@@ -107,10 +107,9 @@ const (
 )
 
 func replayKey(keyID string, sig []byte) string {
-	h := sha256.New()
-	h.Write([]byte(keyID))
-	h.Write(sig)
-	return hex.EncodeToString(h.Sum(nil))
+	buf := make([]byte, 0, len(keyID)+len(sig))
+	sum := sha256.Sum256(append(append(buf, keyID...), sig...))
+	return hex.EncodeToString(sum[:])
 }
 
 // VerifyRequest authenticates a signed FASP request (RFC 9421 with Ed25519
