@@ -146,11 +146,14 @@ func VerifyCavageRequest(r *http.Request, body []byte, lookup KeyLookup, opts Ve
 	}
 
 	now := opts.now()
-	dateVal := r.Header.Get("Date")
-	if dateVal == "" {
+	dates := r.Header.Values("Date")
+	if blank(dates) {
 		return nil, fail(CauseMissingComponent, "covered header \"date\" is absent from the message")
 	}
-	date, err := time.Parse(http.TimeFormat, dateVal)
+	if len(dates) > 1 {
+		return nil, fail(CauseMalformed, "%d Date headers; exactly one is accepted", len(dates))
+	}
+	date, err := time.Parse(http.TimeFormat, dates[0])
 	if err != nil {
 		return nil, fail(CauseMalformed, "Date header is not an HTTP date")
 	}

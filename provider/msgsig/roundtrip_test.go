@@ -275,6 +275,9 @@ func TestCavageRejections(t *testing.T) {
 		{"Date unparsable", func(_ *testing.T, r *http.Request, _ *[]byte, _ *VerifyOptions, _ map[string][]ed25519.PublicKey) {
 			r.Header.Set("Date", "yesterday")
 		}, CauseMalformed},
+		{"two Date headers", func(_ *testing.T, r *http.Request, _ *[]byte, _ *VerifyOptions, _ map[string][]ed25519.PublicKey) {
+			r.Header.Add("Date", r.Header.Get("Date"))
+		}, CauseMalformed},
 		{"Date missing", func(_ *testing.T, r *http.Request, _ *[]byte, _ *VerifyOptions, _ map[string][]ed25519.PublicKey) {
 			r.Header.Del("Date")
 		}, CauseMissingComponent},

@@ -155,7 +155,7 @@ func VerifyRequest(r *http.Request, targetURI string, body []byte, lookup KeyLoo
 			return &Verified{
 				KeyID:     in.keyID,
 				Label:     in.label,
-				Created:   time.Unix(in.created, 0),
+				Created:   time.Unix(in.created, 0).UTC(),
 				Signature: sig,
 				ReplayKey: replayKey(in.keyID, sig),
 				Scheme:    SchemeRFC9421,

@@ -67,8 +67,12 @@ func TestVerifyRequestRejections(t *testing.T) {
 		cause  string
 	}{
 		{"valid", nil, ""},
-		{"valid at max age", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) { *o = at(300 * time.Second) }, ""},
-		{"valid at max skew", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) { *o = at(-300 * time.Second) }, ""},
+		{"valid at max age", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
+			*o = at(300 * time.Second)
+		}, ""},
+		{"valid at max skew", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
+			*o = at(-300 * time.Second)
+		}, ""},
 		{"body changed by one byte", func(_ *testing.T, _ *http.Request, b *[]byte, _ *string, _ *VerifyOptions) {
 			c := append([]byte(nil), *b...)
 			c[len(c)-2] = ']'
@@ -89,12 +93,16 @@ func TestVerifyRequestRejections(t *testing.T) {
 			r.Header.Set("Content-Digest", ContentDigest([]byte("{}")))
 			resign(t, r, testPriv, "sig1", faspInput)
 		}, CauseBadDigest},
-		{"stale created", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) { *o = at(301 * time.Second) }, CauseExpired},
+		{"stale created", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
+			*o = at(301 * time.Second)
+		}, CauseExpired},
 		{"stale with custom max age", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
 			*o = at(61 * time.Second)
 			o.MaxAge = time.Minute
 		}, CauseExpired},
-		{"future created", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) { *o = at(-301 * time.Second) }, CauseFuture},
+		{"future created", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
+			*o = at(-301 * time.Second)
+		}, CauseFuture},
 		{"future with custom skew", func(_ *testing.T, _ *http.Request, _ *[]byte, _ *string, o *VerifyOptions) {
 			*o = at(-11 * time.Second)
 			o.MaxSkew = 10 * time.Second
