@@ -127,7 +127,7 @@ func startCluster(bins binaries) (*cluster, error) {
 			_ = os.RemoveAll(root)
 		}
 	}()
-	if err := os.WriteFile(filepath.Join(root, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, fmt.Errorf("write owner.pid: %w", err)
 	}
 	for _, d := range []string{c.data(), filepath.Join(root, "sock")} {
@@ -212,7 +212,7 @@ func (c *cluster) run(ctx context.Context, prog string, args ...string) ([]byte,
 		args = append([]string{"-u", c.runAs, "--", prog}, args...)
 		name = c.runuser
 	}
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.CommandContext(ctx, name, args...) //nolint:gosec // programs found by findBinaries, arguments built here
 	if c.root != "" {
 		cmd.Dir = c.root // postgres must be able to enter the working directory
 	}
@@ -239,7 +239,7 @@ func makeRoot() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create cluster directory: %w", err)
 	}
-	if err := os.Chmod(root, 0o755); err != nil {
+	if err := os.Chmod(root, 0o755); err != nil { //nolint:gosec // postgres must traverse it; it holds nothing secret
 		_ = os.RemoveAll(root)
 		return "", fmt.Errorf("chmod cluster directory: %w", err)
 	}
@@ -309,7 +309,7 @@ func freePort() (int, error) {
 func removeStaleClusters(template *cluster) {
 	pidFiles, _ := filepath.Glob(filepath.Join("/tmp", dirPrefix+"*", "owner.pid"))
 	for _, pf := range pidFiles {
-		b, err := os.ReadFile(pf)
+		b, err := os.ReadFile(pf) //nolint:gosec // our own owner.pid files under /tmp
 		if err != nil {
 			continue
 		}
@@ -339,7 +339,7 @@ func processAlive(pid int) bool {
 
 // tail returns the last n bytes of a file, for error messages.
 func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // the cluster's own log file
 	if err != nil {
 		return ""
 	}
