@@ -149,10 +149,14 @@ func New(opts Options) *Client {
 	return c
 }
 
-// HTTPClient returns the underlying client for libraries that want an
-// *http.Client. The address check, redirect check, timeouts, body limit and
-// User-Agent all live in its transport, so they apply there too.
-func (c *Client) HTTPClient() *http.Client { return c.hc }
+// HTTPClient returns an *http.Client for libraries that want one. The address
+// check, the scheme check on every redirect, the body limit and the
+// User-Agent live in its transport, so they apply there too. It is a copy:
+// a caller changing its fields cannot weaken the Client shared by others.
+func (c *Client) HTTPClient() *http.Client {
+	hc := *c.hc
+	return &hc
+}
 
 // Do sends req. Reading more than MaxBodyBytes of the response body fails with
 // ErrBodyTooLarge; a refused destination fails with a *BlockedError.
