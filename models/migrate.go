@@ -22,6 +22,9 @@ var migrations = []migration{
 		return tx.AutoMigrate(&Server{}, &ServerKey{}, &Activation{}, &DebugCall{}, &SeenSignature{},
 			&Check{}, &LearningState{}, &Usage{})
 	}},
+	{4, "web interface accounts", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Account{}, &Session{}, &PasswordReset{}, &LoginThrottle{}, &PendingRegistration{})
+	}},
 }
 
 // SchemaMigration records an applied migration.
