@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -22,15 +24,19 @@ func decodeJSON(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			field := te.Field
+			field := pathAt(body, te.Offset)
 			if field == "" {
-				field = "(body)"
+				field = te.Field
+			}
+			if field == "" {
+				return &badRequest{code: "invalid_json", msg: "the body must be a JSON object", status: http.StatusBadRequest}
 			}
 			return invalidJSON(&jsonTypeError{field: field, want: jsonKind(te.Type.Kind().String())})
 		}
 		var pe *time.ParseError
 		if errors.As(err, &pe) {
-			return &badRequest{code: "invalid_field", msg: "a timestamp is not in RFC 3339 format: " + pe.Value, status: http.StatusUnprocessableEntity}
+			field := pathAt(body, dec.InputOffset())
+			return &badRequest{code: "invalid_field", field: field, msg: field + " must be an RFC 3339 timestamp", status: http.StatusUnprocessableEntity}
 		}
 		return invalidJSON(err)
 	}
@@ -56,4 +62,90 @@ func jsonKind(k string) string {
 		return "of another type"
 	}
 	return "of another type"
+}
+
+// pathAt names the JSON member whose value ends at (or contains) offset, in
+// the spec's form: dots for members, [i] for array elements
+// ("post.mentions[1].acct"). encoding/json reports type errors with an
+// offset but without array indexes, so the path is rebuilt by re-reading the
+// body up to that offset.
+func pathAt(body []byte, offset int64) string {
+	type frame struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []frame
+	dec := json.NewDecoder(bytes.NewReader(body))
+	expectKey := false
+	path := func() string {
+		var b strings.Builder
+		for i, f := range stack {
+			if f.array {
+				fmt.Fprintf(&b, "[%d]", f.index)
+				continue
+			}
+			if f.key == "" {
+				continue
+			}
+			if i > 0 && b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		}
+		return b.String()
+	}
+	// valueDone advances the enclosing container after a complete value.
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if stack[n-1].array {
+				stack[n-1].index++
+			} else {
+				expectKey = true
+			}
+		}
+	}
+	last := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return last
+		}
+		pos := dec.InputOffset()
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				last = path()
+				stack = append(stack, frame{})
+				expectKey = true
+			case '[':
+				last = path()
+				stack = append(stack, frame{array: true})
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+			if t == '{' || t == '[' {
+				if pos >= offset {
+					return last
+				}
+				continue
+			}
+		case string:
+			if expectKey && len(stack) > 0 && !stack[len(stack)-1].array {
+				stack[len(stack)-1].key = t
+				expectKey = false
+				continue
+			}
+			last = path()
+			valueDone()
+		default:
+			last = path()
+			valueDone()
+		}
+		if pos >= offset {
+			return last
+		}
+	}
 }

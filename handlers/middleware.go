@@ -6,11 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/breakwater-fasp/breakwater/provider"
+	"github.com/breakwater-fasp/breakwater/provider/fault"
 )
 
 const (
@@ -69,13 +71,13 @@ func (h *Handlers) signature(next echo.HandlerFunc, required bool) echo.HandlerF
 			return err
 		}
 		cl, err := h.svc.Authenticate(c.Request().Context(), c.Request(), body)
+		if errors.Is(err, fault.ErrSuspended) && suspendedMayCall(c) {
+			err = nil
+		}
 		if err != nil {
 			return err
 		}
 		c.Set(ctxCaller, cl)
-		if err := h.svc.Allow(cl); err != nil {
-			return err
-		}
 		buf := &bufferedWriter{header: http.Header{}}
 		orig := c.Response().Writer
 		c.Response().Writer = buf
@@ -99,6 +101,40 @@ func (h *Handlers) signature(next echo.HandlerFunc, required bool) echo.HandlerF
 		orig.WriteHeader(status)
 		_, err = orig.Write(buf.body.Bytes())
 		return err
+	}
+}
+
+// suspendedMayCall lists what a suspended server may still do: read the
+// provider's information and erase data it sent (a privacy right that
+// suspension must not take away).
+func suspendedMayCall(c echo.Context) bool {
+	r := c.Request()
+	return (r.Method == http.MethodGet && strings.HasSuffix(c.Path(), "/provider_info")) ||
+		(r.Method == http.MethodDelete && strings.HasSuffix(c.Path(), "/spam_detection/v0/checks/:id"))
+}
+
+// limited applies the caller's rate limit. It runs after the capability
+// check, so an inactive capability is reported as such rather than as 429.
+func (h *Handlers) limited(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if cl := caller(c); cl != nil {
+			if err := h.svc.Allow(cl); err != nil {
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// capability refuses callers that have not activated the capability.
+func (h *Handlers) capability(id string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := h.svc.RequireCapability(c.Request().Context(), caller(c), id); err != nil {
+				return err
+			}
+			return next(c)
+		}
 	}
 }
 

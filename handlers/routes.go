@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/breakwater-fasp/breakwater/provider"
 )
 
 // routes is THE route table: every endpoint and who may call it.
@@ -30,13 +32,19 @@ func (h *Handlers) routes(e *echo.Echo) {
 	// The FASP API, under the public base URL's path.
 	prefix := strings.TrimSuffix(h.svc.PublicURL().Path, "/")
 	api := e.Group(prefix)
-	api.GET("/provider_info", h.providerInfo, h.optionalSignature)
+	api.GET("/provider_info", h.providerInfo, h.optionalSignature, h.limited)
 
+	// Signed by a registered server; each route then checks the capability
+	// it belongs to (403) before the rate limit (429).
 	signed := api.Group("", h.requireSignature)
-	signed.POST("/capabilities/:id/:version/activation", h.activationCreate)
-	signed.DELETE("/capabilities/:id/:version/activation", h.activationDelete)
-	signed.POST("/debug/v0/callback/logs", h.debugLogCreate)
-	h.screeningRoutes(signed)
+	signed.POST("/capabilities/:id/:version/activation", h.activationCreate, h.limited)
+	signed.DELETE("/capabilities/:id/:version/activation", h.activationDelete, h.limited)
+	signed.POST("/debug/v0/callback/logs", h.debugLogCreate, h.capability(provider.CapCallback), h.limited)
+	signed.POST("/spam_detection/v0/signup_screening/checks", h.signupCheckCreate, h.capability(provider.CapSignupScreening), h.limited)
+	signed.POST("/spam_detection/v0/content_screening/checks", h.contentCheckCreate, h.capability(provider.CapContentScreening), h.limited)
+	signed.GET("/spam_detection/v0/checks/:id", h.checkShow, h.limited)
+	signed.DELETE("/spam_detection/v0/checks/:id", h.checkDelete, h.limited)
+	signed.POST("/spam_detection/v0/feedback", h.feedbackCreate, h.limited)
 }
 
 func prefixToIPNet(p netip.Prefix) *net.IPNet {

@@ -9,16 +9,6 @@ import (
 	"github.com/breakwater-fasp/breakwater/provider/screening"
 )
 
-// screeningRoutes are the spam_detection v0 endpoints; g already requires a
-// verified signature.
-func (h *Handlers) screeningRoutes(g *echo.Group) {
-	g.POST("/spam_detection/v0/signup_screening/checks", h.signupCheckCreate)
-	g.POST("/spam_detection/v0/content_screening/checks", h.contentCheckCreate)
-	g.GET("/spam_detection/v0/checks/:id", h.checkShow)
-	g.DELETE("/spam_detection/v0/checks/:id", h.checkDelete)
-	g.POST("/spam_detection/v0/feedback", h.feedbackCreate)
-}
-
 func (h *Handlers) signupCheckCreate(c echo.Context) error {
 	var in screening.SignupInput
 	if err := h.bind(c, &in); err != nil {

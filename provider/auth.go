@@ -19,7 +19,12 @@ type Caller struct {
 	Domain   string
 	// Scheme is "rfc9421" or "cavage".
 	Scheme string
-	cred   credential
+	// Suspended is set when the operator suspended the server; Authenticate
+	// then also returns fault.ErrSuspended, and only a few routes (erasure,
+	// provider_info) still serve it.
+	Suspended   bool
+	cred        credential
+	activations map[string]bool
 }
 
 // TargetURI rebuilds the @target-uri a server signed: the configured public
@@ -82,12 +87,17 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte
 	if !fresh {
 		return nil, &fault.Unauthorized{Cause: "replayed", Message: "this signature was already used; sign every request anew"}
 	}
-	if loaded.status == models.ServerSuspended {
-		return nil, fault.ErrSuspended
+	c := &Caller{ServerID: loaded.serverID, Domain: loaded.domain, Scheme: v.Scheme, cred: loaded.creds[v.KeyIndex],
+		activations: loaded.activations, Suspended: loaded.status == models.ServerSuspended}
+	if c.Suspended {
+		return c, fault.ErrSuspended
 	}
-	c := &Caller{ServerID: loaded.serverID, Domain: loaded.domain, Scheme: v.Scheme, cred: loaded.creds[v.KeyIndex]}
-	if err := s.db.MarkServerConfirmed(ctx, c.ServerID, s.now()); err != nil {
-		s.opts.Logger.WarnContext(ctx, "mark server confirmed", "server_id", c.ServerID, "error", err)
+	if !loaded.confirmed {
+		if err := s.db.MarkServerConfirmed(ctx, c.ServerID, s.now()); err != nil {
+			s.opts.Logger.WarnContext(ctx, "mark server confirmed", "server_id", c.ServerID, "error", err)
+		} else {
+			s.keys.drop(c.ServerID)
+		}
 	}
 	return c, nil
 }
@@ -115,7 +125,15 @@ func (s *Service) loadCreds(ctx context.Context, serverID string) (*serverCreds,
 	if err != nil {
 		return nil, fmt.Errorf("load keys: %w: %w", fault.ErrUnavailable, err)
 	}
-	sc := &serverCreds{serverID: srv.ID, status: srv.Status, domain: srv.Domain, loaded: now}
+	acts, err := s.db.Activations(ctx, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("load activations: %w: %w", fault.ErrUnavailable, err)
+	}
+	sc := &serverCreds{serverID: srv.ID, status: srv.Status, domain: srv.Domain, loaded: now,
+		confirmed: srv.ConfirmedAt != nil, activations: map[string]bool{}}
+	for _, a := range acts {
+		sc.activations[a.Capability] = true
+	}
 	for _, k := range rows {
 		if k.RemotePublicKey == "" {
 			continue
@@ -156,7 +174,7 @@ func (s *Service) SignResponse(c *Caller, h http.Header, status int, body []byte
 	msgsig.SignResponse(h, status, body, c.cred.private, s.now())
 }
 
-// Allow applies the caller's rate limit.
+// Allow applies the caller's rate limit (per replica).
 func (s *Service) Allow(c *Caller) error {
 	if ok, wait := s.limiter.allow(c.ServerID, s.now()); !ok {
 		return &fault.RateLimited{Message: "too many requests from this server", RetryAfter: wait}

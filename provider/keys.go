@@ -64,11 +64,13 @@ type credential struct {
 }
 
 type serverCreds struct {
-	serverID string
-	status   string
-	domain   string
-	creds    []credential
-	loaded   time.Time
+	serverID    string
+	status      string
+	domain      string
+	creds       []credential
+	activations map[string]bool
+	confirmed   bool
+	loaded      time.Time
 }
 
 // keyCache keeps decoded keys briefly so that verifying a request does not

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/breakwater-fasp/breakwater/models"
 	"github.com/breakwater-fasp/breakwater/provider/fault"
@@ -133,6 +134,9 @@ func (s *Service) store(ctx context.Context, serverID, capability string, out sc
 
 // GetCheck returns one of the caller's checks.
 func (s *Service) GetCheck(ctx context.Context, serverID, checkID string) (*CheckRecord, error) {
+	if !validID(checkID) {
+		return nil, fault.ErrNotFound
+	}
 	row, err := s.db.GetCheck(ctx, serverID, checkID)
 	if err != nil {
 		return nil, dbErr("load check", err)
@@ -155,6 +159,9 @@ func checkRecord(row *models.Check) *CheckRecord {
 // EraseCheck deletes the details of one of the caller's checks (a privacy
 // request). Erasing twice is not an error.
 func (s *Service) EraseCheck(ctx context.Context, serverID, checkID string) error {
+	if !validID(checkID) {
+		return fault.ErrNotFound
+	}
 	if err := s.db.EraseCheck(ctx, serverID, checkID); err != nil {
 		return dbErr("erase check", err)
 	}
@@ -177,13 +184,13 @@ func (s *Service) EraseAccount(ctx context.Context, serverID, acct string) (int6
 // it. The latest verdict wins; repeating one changes nothing.
 func (s *Service) RecordFeedback(ctx context.Context, serverID string, in FeedbackInput) error {
 	in.CheckID = strings.TrimSpace(in.CheckID)
-	if in.CheckID == "" {
-		return fault.Invalid("checkId", "is required")
+	if !validID(in.CheckID) {
+		return fault.Invalid("checkId", "must be a check id returned by a screening call")
 	}
 	if in.Verdict != "spam" && in.Verdict != "ham" {
 		return fault.Invalid("verdict", "must be \"spam\" or \"ham\"")
 	}
-	if len(in.Note) > 1000 {
+	if utf8.RuneCountInString(in.Note) > 1000 {
 		return fault.Invalid("note", "must be at most 1000 characters")
 	}
 	row, prev, err := s.db.SetVerdict(ctx, serverID, in.CheckID, in.Verdict, in.Note, s.now())
@@ -200,6 +207,19 @@ func (s *Service) RecordFeedback(ctx context.Context, serverID string, in Feedba
 	s.engine.Learn(serverID, f, in.Verdict, prev)
 	s.saveLearningSoon()
 	return nil
+}
+
+// validID matches the id pattern of the spec: ^[A-Za-z0-9_-]{1,64}$.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // policy returns a server's screening policy, cached briefly.
