@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cmdLoadtest drives a running Breakwater with signed checks from a fleet
+// of registered fake servers and prints throughput, latency percentiles,
+// errors and the service's memory before and after.
+func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
+	var (
+		target            string
+		rate              float64
+		duration          time.Duration
+		concurrency, nsrv int
+		contentShare      float64
+		asJSON            bool
+		seed              uint64
+	)
+	cfg, _, err := parseFlags("loadtest", args, io, func(fs *flag.FlagSet) {
+		fs.StringVar(&target, "target", "", "Breakwater base URL to load (default: the public URL)")
+		fs.Float64Var(&rate, "rate", 0, "requests per second to offer; 0 sends as fast as the workers can")
+		fs.DurationVar(&duration, "duration", 10*time.Second, "how long to send")
+		fs.IntVar(&concurrency, "concurrency", 32, "requests in flight at most")
+		fs.IntVar(&nsrv, "servers", 4, "number of simulated customer servers (1-250)")
+		fs.Float64Var(&contentShare, "content-share", 0.8, "share of content checks; the rest are sign-ups")
+		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+		fs.Uint64Var(&seed, "seed", 1, "seed for the generated traffic")
+	})
+	if err != nil {
+		return err
+	}
+	if target == "" {
+		target = cfg.publicURL.String()
+	}
+	if concurrency < 1 || duration <= 0 || contentShare < 0 || contentShare > 1 {
+		return usageErr("concurrency must be ≥ 1, duration > 0, content-share within 0..1")
+	}
+	app, err := openApp(ctx, cfg, io, false)
+	if err != nil {
+		return err
+	}
+	defer app.Close(ctx)
+	fl, err := newFleet(ctx, app, target, nsrv)
+	if err != nil {
+		return err
+	}
+	defer fl.close()
+	res, err := runLoad(ctx, fl, loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(io.out, res)
+	}
+	res.print(io.out)
+	return nil
+}
+
+type loadSpec struct {
+	rate         float64
+	duration     time.Duration
+	concurrency  int
+	contentShare float64
+	seed         uint64
+}
+
+// loadResult is what a load run measured.
+type loadResult struct {
+	Target         string         `json:"target"`
+	Servers        int            `json:"servers"`
+	Concurrency    int            `json:"concurrency"`
+	OfferedRate    float64        `json:"offeredRate"`
+	Seconds        float64        `json:"seconds"`
+	Requests       int            `json:"requests"`
+	Throughput     float64        `json:"throughputPerSecond"`
+	P50, P95, P99  float64        `json:"-"`
+	Latency        map[string]any `json:"latencyMs"`
+	Status         map[string]int `json:"status"`
+	Errors         int            `json:"errors"`
+	Unsigned       int            `json:"unsignedAnswers"`
+	RetryAfterSeen int            `json:"retryAfterOn429"`
+	Decisions      map[string]int `json:"decisions"`
+	MemBefore      memSample      `json:"memoryBefore"`
+	MemAfter       memSample      `json:"memoryAfter"`
+}
+
+type memSample struct {
+	RSSBytes       float64 `json:"rssBytes"`
+	HeapInuseBytes float64 `json:"heapInuseBytes"`
+	Goroutines     float64 `json:"goroutines"`
+}
+
+func runLoad(ctx context.Context, fl *fleet, spec loadSpec) (*loadResult, error) {
+	res := &loadResult{Target: fl.target, Servers: len(fl.servers), Concurrency: spec.concurrency, OfferedRate: spec.rate,
+		Status: map[string]int{}, Decisions: map[string]int{}}
+	res.MemBefore = scrapeMemory(ctx, fl)
+	ctx, cancel := context.WithTimeout(ctx, spec.duration)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		seq       atomic.Uint64
+	)
+	tokens := make(chan struct{}, spec.concurrency)
+	if spec.rate > 0 {
+		go func() {
+			interval := time.Duration(float64(time.Second) / spec.rate)
+			t := time.NewTicker(max(interval, time.Microsecond))
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					close(tokens)
+					return
+				case <-t.C:
+					select {
+					case tokens <- struct{}{}:
+					default: // offered load beyond what is in flight is dropped, and counted
+						mu.Lock()
+						res.Status["not_sent_backlog"]++
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < spec.concurrency; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			tr := newTraffic(spec.seed*1000 + uint64(w))
+			for {
+				if spec.rate > 0 {
+					if _, ok := <-tokens; !ok {
+						return
+					}
+				} else if ctx.Err() != nil {
+					return
+				}
+				n := seq.Add(1)
+				fs := fl.servers[int(n)%len(fl.servers)]
+				path, body := "/spam_detection/v0/signup_screening/checks", any(nil)
+				if tr.rng.Float64() < spec.contentShare {
+					path, body = "/spam_detection/v0/content_screening/checks", tr.post(fs.Domain, time.Now())
+				} else {
+					body = tr.signup()
+				}
+				b, _ := json.Marshal(body)
+				t0 := time.Now()
+				status, rb, err := fl.call(context.WithoutCancel(ctx), fs, http.MethodPost, path, b)
+				d := time.Since(t0)
+				mu.Lock()
+				switch {
+				case err != nil && status == 0:
+					res.Errors++
+				case err != nil:
+					res.Unsigned++
+				}
+				if status != 0 {
+					res.Status[strconv.Itoa(status)]++
+					latencies = append(latencies, d)
+				}
+				if status == 200 {
+					var out struct{ Decision string }
+					if json.Unmarshal(rb, &out) == nil {
+						res.Decisions[out.Decision]++
+					}
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	res.Seconds = elapsed.Seconds()
+	res.Requests = len(latencies)
+	res.Throughput = float64(res.Status["200"]) / elapsed.Seconds()
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		if len(latencies) == 0 {
+			return 0
+		}
+		i := int(math.Ceil(p*float64(len(latencies)))) - 1
+		return float64(latencies[max(i, 0)].Microseconds()) / 1000
+	}
+	res.P50, res.P95, res.P99 = pct(0.50), pct(0.95), pct(0.99)
+	res.Latency = map[string]any{"p50": res.P50, "p95": res.P95, "p99": res.P99, "max": pct(1)}
+	time.Sleep(200 * time.Millisecond)
+	res.MemAfter = scrapeMemory(context.Background(), fl)
+	return res, nil
+}
+
+func (r *loadResult) print(w interface{ Write([]byte) (int, error) }) {
+	fmt.Fprintf(w, "target %s, %d servers, concurrency %d, offered %s, %.1fs\n", r.Target, r.Servers, r.Concurrency,
+		func() string {
+			if r.OfferedRate == 0 {
+				return "max"
+			}
+			return fmt.Sprintf("%.0f/s", r.OfferedRate)
+		}(), r.Seconds)
+	fmt.Fprintf(w, "%-14s %10s %9s %9s %9s %9s\n", "", "req/s(200)", "p50 ms", "p95 ms", "p99 ms", "requests")
+	fmt.Fprintf(w, "%-14s %10.0f %9.2f %9.2f %9.2f %9d\n", "checks", r.Throughput, r.P50, r.P95, r.P99, r.Requests)
+	keys := make([]string, 0, len(r.Status))
+	for k := range r.Status {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, r.Status[k]))
+	}
+	fmt.Fprintf(w, "status: %s; transport errors %d; unsigned answers %d\n", strings.Join(parts, " "), r.Errors, r.Unsigned)
+	fmt.Fprintf(w, "decisions: allow=%d review=%d reject=%d\n", r.Decisions["allow"], r.Decisions["review"], r.Decisions["reject"])
+	fmt.Fprintf(w, "service memory: RSS %.1f → %.1f MiB, heap in use %.1f → %.1f MiB, goroutines %.0f → %.0f\n",
+		r.MemBefore.RSSBytes/(1<<20), r.MemAfter.RSSBytes/(1<<20), r.MemBefore.HeapInuseBytes/(1<<20), r.MemAfter.HeapInuseBytes/(1<<20),
+		r.MemBefore.Goroutines, r.MemAfter.Goroutines)
+}
+
+// scrapeMemory reads the service's own memory figures from /metrics.
+func scrapeMemory(ctx context.Context, fl *fleet) memSample {
+	var m memSample
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fl.target+"/metrics", nil)
+	if err != nil {
+		return m
+	}
+	resp, err := fl.client.Do(req)
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		name, val, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "process_resident_memory_bytes":
+			m.RSSBytes = f
+		case "go_memstats_heap_inuse_bytes":
+			m.HeapInuseBytes = f
+		case "go_goroutines":
+			m.Goroutines = f
+		}
+	}
+	return m
+}
