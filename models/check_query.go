@@ -10,13 +10,21 @@ import (
 )
 
 // InsertCheck stores a decided check and counts it in the day's usage, in
-// one transaction: a check is durable before its answer is sent.
-func (d *DB) InsertCheck(ctx context.Context, c *Check, capability string) error {
+// one transaction: a check is durable before its answer is sent. On
+// PostgreSQL a non-empty notify payload is announced on ChecksChannel when
+// the transaction commits, for the other replicas.
+func (d *DB) InsertCheck(ctx context.Context, c *Check, capability, notify string) error {
 	return d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(c).Error; err != nil {
 			return fmt.Errorf("insert check: %w", err)
 		}
-		return addUsage(tx, c.ServerID, capability, c.CreatedAt, 1)
+		if err := addUsage(tx, c.ServerID, capability, c.CreatedAt, 1); err != nil {
+			return fmt.Errorf("count usage: %w", err)
+		}
+		if notify != "" && d.Dialect == "postgres" {
+			return tx.Exec("SELECT pg_notify(?, ?)", ChecksChannel, notify).Error
+		}
+		return nil
 	})
 }
 
@@ -26,6 +34,16 @@ func addUsage(tx *gorm.DB, serverID, capability string, at time.Time, n int64) e
 		Columns:   []clause.Column{{Name: "server_id"}, {Name: "day"}, {Name: "capability"}},
 		DoUpdates: clause.Assignments(map[string]any{"count": gorm.Expr("usages.count + ?", n)}),
 	}).Create(&u).Error
+}
+
+// GetCheckByID loads a check whatever its server, for replicas that learn
+// of it through a notification.
+func (d *DB) GetCheckByID(ctx context.Context, checkID string) (*Check, error) {
+	var c Check
+	if err := d.WithContext(ctx).Where("id = ?", checkID).Take(&c).Error; err != nil {
+		return nil, notFound(err)
+	}
+	return &c, nil
 }
 
 // GetCheck loads one check of one server.

@@ -34,6 +34,7 @@ func (s *Service) Start(ctx context.Context) error {
 		if err := json.Unmarshal([]byte(c.Features), &f); err != nil {
 			return nil // an unreadable row must not stop the service; it only loses its window entry
 		}
+		s.seen.add(c.ID)
 		s.engine.Observe(c.ServerID, f, c.CreatedAt, c.Decision)
 		n++
 		return nil
@@ -47,6 +48,15 @@ func (s *Service) Start(ctx context.Context) error {
 		defer s.jobs.Done()
 		s.janitor()
 	}()
+	if s.opts.DatabaseURL != "" {
+		lctx, cancel := context.WithCancel(context.Background())
+		s.stopListen = cancel
+		s.jobs.Add(1)
+		go func() {
+			defer s.jobs.Done()
+			s.listen(lctx)
+		}()
+	}
 	return nil
 }
 

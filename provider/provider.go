@@ -43,8 +43,24 @@ type Options struct {
 	CallbackConcurrency int
 	// Retention is how long check details are kept.
 	Retention time.Duration
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// DatabaseURL, for PostgreSQL, lets replicas follow each other's checks
+	// with LISTEN/NOTIFY; empty on SQLite.
+	DatabaseURL string
+	// RegistrationMode says who may register a server through the web form:
+	// "open", "approval" (the operator approves each request), "invite"
+	// (InviteCode is required) or "closed". Default "approval".
+	RegistrationMode string
+	InviteCode       string
+	// SMTPURL (smtp://user:pass@host:port, or smtps:// for implicit TLS)
+	// sends password resets and notices; empty disables e-mail.
+	SMTPURL  string
+	SMTPFrom string
+	// SessionTTL bounds a sign-in (default 12h); SessionIdle ends one left
+	// unused (default 2h).
+	SessionTTL  time.Duration
+	SessionIdle time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 func (o *Options) setDefaults() error {
@@ -78,7 +94,7 @@ func (o *Options) setDefaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return nil
+	return o.webDefaults()
 }
 
 // Service is the provider's use cases over one database.
@@ -99,8 +115,14 @@ type Service struct {
 	jobs     sync.WaitGroup
 	stopJobs chan struct{}
 	stopOnce sync.Once
+	// replica identifies this process in notifications to other replicas.
+	replica    string
+	seen       *idSet
+	stopListen context.CancelFunc
 	// learnDirty is signalled when learned state should be saved soon.
 	learnDirty chan struct{}
+	// web is the web interface's in-memory state (sign-in throttles).
+	web webState
 }
 
 // New builds a Service. The engine may be nil for commands that only manage
@@ -127,6 +149,8 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 		policies:   policyCache{m: map[string]policyEntry{}},
 		learnDirty: make(chan struct{}, 1),
 		stopJobs:   make(chan struct{}),
+		replica:    newReplicaID(),
+		seen:       newIDSet(200_000),
 	}
 	return s, nil
 }
@@ -134,7 +158,12 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 // Close waits for background work (outbound callbacks) up to ctx's deadline,
 // then cancels what is left.
 func (s *Service) Close(ctx context.Context) error {
-	s.stopOnce.Do(func() { close(s.stopJobs) })
+	s.stopOnce.Do(func() {
+		close(s.stopJobs)
+		if s.stopListen != nil {
+			s.stopListen()
+		}
+	})
 	s.jobs.Wait()
 	done := make(chan struct{})
 	go func() { s.bg.Wait(); close(done) }()

@@ -75,6 +75,7 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		RatePerSecond:    cfg.RateLimit,
 		RateBurst:        cfg.RateBurst,
 		Retention:        cfg.Retention,
+		DatabaseURL:      cfg.DatabaseURL,
 		Logger:           log,
 	}, db, box, client, engine)
 	if err != nil {
