@@ -197,15 +197,15 @@ type AdminAccount struct {
 	CreatedAt time.Time `json:"created_at"`
 	Email     string    `json:"email"`
 	// IP is the most recent of IPs (ips.first.ip), or null.
-	IP          *string `json:"ip"`
-	Role        *Role   `json:"role"`
-	Confirmed   bool    `json:"confirmed"`
-	Suspended   bool    `json:"suspended"`
-	Silenced    bool    `json:"silenced"`
-	Sensitized  bool    `json:"sensitized"`
-	Disabled    bool    `json:"disabled"`
-	Approved    bool    `json:"approved"`
-	Locale      *string `json:"locale"`
+	IP         *string `json:"ip"`
+	Role       *Role   `json:"role"`
+	Confirmed  bool    `json:"confirmed"`
+	Suspended  bool    `json:"suspended"`
+	Silenced   bool    `json:"silenced"`
+	Sensitized bool    `json:"sensitized"`
+	Disabled   bool    `json:"disabled"`
+	Approved   bool    `json:"approved"`
+	Locale     *string `json:"locale"`
 	// InviteRequest is the "why do you want to join?" text.
 	InviteRequest *string `json:"invite_request"`
 	// CreatedByApplicationID is present only for API sign-ups.

@@ -46,7 +46,7 @@ func status(edit func(m map[string]any)) map[string]any {
 		"uri": "https://social.example/users/kuroneko01/statuses/112000000000000042", "url": "https://social.example/@kuroneko01/112000000000000042",
 		"replies_count": 0, "reblogs_count": 0, "favourites_count": 0, "edited_at": nil,
 		"content": `<p><span class="h-card"><a href="https://other.example/@alex" class="u-url mention">@<span>alex</span></a></span> join https://discord.gg/x</p>`,
-		"reblog": nil, "application": map[string]any{"name": "Web", "website": nil}, "account": acct,
+		"reblog":  nil, "application": map[string]any{"name": "Web", "website": nil}, "account": acct,
 		"media_attachments": []any{map[string]any{
 			"id": "112000000000000099", "type": "image", "url": "https://files.social.example/media_attachments/files/112/000/original/abc.png",
 			"preview_url": "https://files.social.example/media_attachments/files/112/000/small/abc.png", "remote_url": nil,
@@ -54,7 +54,7 @@ func status(edit func(m map[string]any)) map[string]any {
 			"meta": map[string]any{"original": map[string]any{"width": 1009, "height": 200, "size": "1009x200", "aspect": 5.045}},
 		}},
 		"mentions": []any{map[string]any{"id": "5", "username": "alex", "url": "https://other.example/@alex", "acct": "alex@other.example"}},
-		"tags": []any{}, "emojis": []any{}, "card": nil, "poll": nil,
+		"tags":     []any{}, "emojis": []any{}, "card": nil, "poll": nil,
 	}
 	if edit != nil {
 		edit(m)
