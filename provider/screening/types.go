@@ -39,6 +39,31 @@ type SignupAccount struct {
 	Locale      string `json:"locale,omitempty"`
 	Reason      string `json:"reason,omitempty"`
 	Invited     bool   `json:"invited,omitempty"`
+	// ReasonRequired says the server asks for a sign-up reason, so an
+	// empty or very short one counts (reason_empty). Decoding JSON sets it
+	// whenever the "reason" member is present, even as "", which is how a
+	// server that asks for a reason says so on the wire.
+	ReasonRequired bool `json:"reasonRequired,omitempty"`
+}
+
+// UnmarshalJSON decodes the account and notes whether "reason" was present.
+func (a *SignupAccount) UnmarshalJSON(b []byte) error {
+	type plain SignupAccount
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var probe struct {
+		Reason *string `json:"reason"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return err
+	}
+	*a = SignupAccount(p)
+	if probe.Reason != nil {
+		a.ReasonRequired = true
+	}
+	return nil
 }
 
 // SignupClient describes how the sign-up form was submitted.
@@ -143,6 +168,18 @@ type Rule struct {
 	Regex   bool   `json:"regex,omitempty"`
 	Gate    string `json:"gate,omitempty"` // "signup", "content" or "" for both
 	Weight  int    `json:"weight"`         // -100..100 score points
+}
+
+// Outcome is the engine's answer to one check, and what the caller persists
+// to rebuild the engine's windows later (Features, At, Decision).
+type Outcome struct {
+	Gate       string    `json:"gate"`
+	Decision   string    `json:"decision"`
+	Score      int       `json:"score"`
+	Reasons    []Reason  `json:"reasons"`
+	CampaignID string    `json:"campaignId,omitempty"` // "" until campaigns exist
+	Features   Features  `json:"features"`
+	At         time.Time `json:"at"` // the engine clock when the check was screened
 }
 
 // DefaultPolicy is the policy a newly registered server starts with.

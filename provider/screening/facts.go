@@ -1,0 +1,246 @@
+package screening
+
+import (
+	"encoding/hex"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breakwater-fasp/breakwater/provider/signals"
+	"github.com/breakwater-fasp/breakwater/provider/similarity"
+)
+
+// Limits on what one check contributes, so that a huge post costs bounded
+// time and memory.
+const (
+	maxTokenIDs         = 512
+	maxLinks            = 100
+	minReasonPrintWords = 6
+)
+
+// accountID is how an account is named for keys: lower-case, without a
+// leading '@'. A local author's acct ("alice") equals their username.
+func accountID(acct string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(acct), "@"))
+}
+
+func (e *Engine) accountKey(serverID, acct string) uint64 {
+	return nonZero(e.keys.Sum64Parts("account", serverID, accountID(acct)))
+}
+
+func (e *Engine) fingerprint(tokens []string, minTokens int) uint64 {
+	if len(tokens) < minTokens {
+		return 0
+	}
+	return nonZero(similarity.SimHash(e.shingles, tokens))
+}
+
+// signupFacts computes everything signals need from a sign-up, and the
+// privacy-safe Features that are persisted.
+func (e *Engine) signupFacts(serverID string, in *SignupInput) (*signals.SignupFacts, Features) {
+	a := in.Account
+	f := Features{Version: FeaturesVersion, Gate: GateSignup}
+	s := &signals.SignupFacts{
+		Username:    strings.TrimSpace(a.Username),
+		DisplayName: strings.TrimSpace(a.DisplayName),
+		Honeypot:    in.Client != nil && in.Client.Honeypot,
+		Invited:     a.Invited,
+	}
+	s.AccountKey = e.accountKey(serverID, s.Username)
+	s.UsernameFold = similarity.Fold(s.Username)
+	s.DisplayNameFold = similarity.Fold(s.DisplayName)
+	s.Shape = similarity.UsernameShape(s.Username)
+
+	if canon, domain, ok := similarity.CanonicalEmail(a.Email); ok {
+		s.EmailKey = e.mac("email", []byte(canon))
+		s.EmailDomain = domain
+		s.EmailDomainKey = e.mac("email-domain", []byte(domain))
+	}
+	if ip, err := netip.ParseAddr(strings.TrimSpace(in.IP)); err == nil {
+		ip = ip.Unmap()
+		b := ip.AsSlice()
+		if ip.Is4() {
+			s.IPKey = e.mac("ip4/32", b)
+			s.IPPrefixKey = e.mac("ip4/24", b[:3])
+		} else {
+			s.IPv6 = true
+			s.IPKey = e.mac("ip6/64", b[:8])
+			s.IPPrefixKey = e.mac("ip6/48", b[:6])
+		}
+	}
+	if in.Client != nil {
+		if app := strings.ToLower(strings.TrimSpace(in.Client.Application)); app != "" {
+			s.AppKey = e.mac("app", []byte(app))
+		}
+		s.FormSeconds = in.Client.FormSeconds
+	}
+	s.ReasonPresent = a.ReasonRequired || strings.TrimSpace(a.Reason) != ""
+	s.Reason = similarity.Normalize(a.Reason)
+	s.ReasonTokens = similarity.Tokenize(s.Reason)
+	s.ReasonPrint = e.fingerprint(s.ReasonTokens, minReasonPrintWords)
+	s.RuleText = s.Reason + "\n" + similarity.Normalize(s.Username) + "\n" + similarity.Normalize(s.DisplayName)
+
+	f.AccountKey = Key64(s.AccountKey)
+	f.EmailKey = Key64(s.EmailKey)
+	f.EmailDomainKey = Key64(s.EmailDomainKey)
+	f.IPKey = Key64(s.IPKey)
+	f.IPPrefixKey = Key64(s.IPPrefixKey)
+	f.IPv6 = s.IPv6
+	f.AppKey = Key64(s.AppKey)
+	f.ReasonPrint = Key64(s.ReasonPrint)
+	return s, f
+}
+
+// mentionName turns a mention found in HTML (a profile URL or "@user@host")
+// into "user@host" where it can, for counting distinct mentions.
+func mentionName(m string) string {
+	if u, err := url.Parse(m); err == nil && u.Host != "" {
+		path := strings.Trim(u.Path, "/")
+		if i := strings.LastIndexByte(path, '/'); i >= 0 {
+			path = path[i+1:]
+		}
+		path = strings.TrimPrefix(path, "@")
+		if path != "" {
+			return strings.ToLower(path + "@" + u.Hostname())
+		}
+		return strings.ToLower(m)
+	}
+	return accountID(m)
+}
+
+// contentFacts computes everything signals need from a post, and the
+// privacy-safe Features that are persisted.
+func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) (*signals.ContentFacts, Features) {
+	f := Features{Version: FeaturesVersion, Gate: GateContent}
+	c := &signals.ContentFacts{
+		AuthorLocal: in.Author.Local,
+		Followers:   in.Author.Followers,
+		Visibility:  in.Post.Visibility,
+		IsReply:     strings.TrimSpace(in.Post.InReplyTo) != "",
+	}
+	c.AuthorKey = e.accountKey(serverID, in.Author.Acct)
+	if !in.Author.CreatedAt.IsZero() {
+		c.AuthorAge = max(0, now.Sub(in.Author.CreatedAt))
+	}
+
+	doc := similarity.Extract(in.Post.Text)
+	c.Text = similarity.Normalize(doc.Text)
+	c.Tokens = similarity.Tokenize(c.Text)
+	c.Fingerprint = e.fingerprint(c.Tokens, similarity.MinFingerprintTokens)
+
+	// Links: from the text and from post.links, absolute http(s) only.
+	seenLink := map[string]bool{}
+	domains := map[string]bool{}
+	for _, l := range slices.Concat(doc.Links, in.Post.Links) {
+		l = strings.TrimSpace(l)
+		host, ok := similarity.LinkHost(l)
+		if !ok || seenLink[l] || len(c.Links) >= maxLinks {
+			continue
+		}
+		seenLink[l] = true
+		c.Links = append(c.Links, l)
+		domains[host] = true
+	}
+	for d := range domains {
+		c.LinkDomains = append(c.LinkDomains, d)
+	}
+	slices.Sort(c.LinkDomains)
+	for _, d := range c.LinkDomains {
+		c.LinkDomainKeys = append(c.LinkDomainKeys, e.linkKey(d))
+	}
+
+	// Mentions: the server's list knows who follows; the HTML may name
+	// more. Count the larger of the two; the extra ones are unknown.
+	listed := map[string]*bool{}
+	for _, m := range in.Post.Mentions {
+		id := accountID(m.Acct)
+		if id == "" {
+			continue
+		}
+		if prev, ok := listed[id]; ok && prev != nil && m.FollowsAuthor == nil {
+			continue
+		}
+		listed[id] = m.FollowsAuthor
+	}
+	for _, st := range listed {
+		switch {
+		case st == nil:
+		case *st:
+			c.FollowerMentions++
+		default:
+			c.StrangerMentions++
+		}
+	}
+	inText := map[string]bool{}
+	for _, m := range doc.Mentions {
+		inText[mentionName(m)] = true
+	}
+	c.Mentions = max(len(listed), len(inText))
+	c.UnknownMentions = c.Mentions - c.FollowerMentions - c.StrangerMentions
+
+	// Media.
+	c.Media = len(in.Post.Media)
+	for _, m := range in.Post.Media {
+		if sha := strings.ToLower(strings.TrimSpace(m.SHA256)); len(sha) == 64 {
+			if _, err := hex.DecodeString(sha); err == nil {
+				k := nonZero(e.keys.Sum64Parts("media", sha))
+				if !slices.Contains(c.MediaKeys, k) {
+					c.MediaKeys = append(c.MediaKeys, k)
+				}
+			}
+		}
+		if ph, err := strconv.ParseUint(strings.TrimSpace(m.PHash), 16, 64); err == nil && len(strings.TrimSpace(m.PHash)) == 16 && ph != 0 {
+			if !slices.Contains(c.PHashes, ph) {
+				c.PHashes = append(c.PHashes, ph)
+			}
+		}
+	}
+
+	// Classifier token ids: distinct tokens in text order (capped), plus
+	// link domains, then sorted.
+	seenTok := map[uint32]bool{}
+	addTok := func(s string) {
+		if len(c.TokenIDs) >= maxTokenIDs {
+			return
+		}
+		id := uint32(e.tokens.Sum64(s))
+		if !seenTok[id] {
+			seenTok[id] = true
+			c.TokenIDs = append(c.TokenIDs, id)
+		}
+	}
+	for _, t := range c.Tokens {
+		addTok(t)
+	}
+	for _, d := range c.LinkDomains {
+		addTok("\x00link:" + d)
+	}
+	slices.Sort(c.TokenIDs)
+
+	var rule strings.Builder
+	rule.WriteString(c.Text)
+	for _, l := range c.Links {
+		rule.WriteByte('\n')
+		rule.WriteString(strings.ToLower(l))
+	}
+	c.RuleText = rule.String()
+
+	f.AccountKey = Key64(c.AuthorKey)
+	f.AuthorAgeSeconds = int64(c.AuthorAge / time.Second)
+	f.Visibility = c.Visibility
+	f.Mentions = c.Mentions
+	f.StrangerMentions = c.StrangerMentions
+	f.TextPrint = Key64(c.Fingerprint)
+	f.Tokens = slices.Clone(c.TokenIDs)
+	f.LinkDomains = slices.Clone(c.LinkDomains)
+	for _, k := range c.MediaKeys {
+		f.MediaKeys = append(f.MediaKeys, Key64(k))
+	}
+	for _, p := range c.PHashes {
+		f.MediaPHashes = append(f.MediaPHashes, Key64(p))
+	}
+	return c, f
+}
