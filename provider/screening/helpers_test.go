@@ -96,7 +96,9 @@ func mentions(n int, follows *bool) func(*ContentInput) {
 	}
 }
 
-func visibility(v string) func(*ContentInput) { return func(in *ContentInput) { in.Post.Visibility = v } }
+func visibility(v string) func(*ContentInput) {
+	return func(in *ContentInput) { in.Post.Visibility = v }
+}
 
 func media(sha, phash string) func(*ContentInput) {
 	return func(in *ContentInput) { in.Post.Media = append(in.Post.Media, Media{SHA256: sha, PHash: phash}) }
