@@ -24,15 +24,56 @@ func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", h.metrics.handler())
 
-	// Public pages.
-	e.GET("/", h.landing)
-	e.GET("/privacy", h.privacy)
+	// Public pages and forms: language, form token, optional session.
 	e.StaticFS("/static", staticFS())
+	web := []echo.MiddlewareFunc{h.webContext, h.checkForm}
+	e.GET("/", h.landing, web...)
+	e.GET("/privacy", h.privacy, web...)
+	e.GET("/lang/:lang", h.langSwitch, web...)
+	e.GET("/register", h.registerForm, web...)
+	e.POST("/register", h.registerCreate, web...)
+	e.GET("/register/requested", h.registerRequested, web...)
+	e.GET("/login", h.loginForm, web...)
+	e.POST("/login", h.loginCreate, web...)
+	e.POST("/logout", h.logout, web...)
+	e.GET("/password/forgot", h.forgotForm, web...)
+	e.POST("/password/forgot", h.forgotCreate, web...)
+	e.GET("/password/reset", h.resetForm, web...)
+	e.POST("/password/reset", h.resetCreate, web...)
+
+	// Server admins: everything is scoped to the signed-in admin's server.
+	admin := e.Group("/admin", h.webContext, h.requireRole(provider.RoleAdmin), h.checkForm)
+	admin.GET("", h.adminOverview)
+	admin.GET("/checks", h.checksIndex)
+	admin.GET("/checks/:id", h.adminCheckShow)
+	admin.POST("/checks/:id/feedback", h.checkFeedback)
+	admin.GET("/policy", h.policyEdit)
+	admin.POST("/policy", h.policyUpdate)
+	admin.POST("/policy/validate", h.policyValidate)
+	admin.GET("/setup", h.setupShow)
+	admin.POST("/keys/rotate", h.keysRotate)
+	admin.GET("/debug", h.debugIndex)
+	admin.GET("/usage", h.usageIndex)
+	admin.GET("/usage.csv", h.usageCSV)
+
+	// The provider's operator.
+	op := e.Group("/operator", h.webContext, h.requireRole(provider.RoleOperator), h.checkForm)
+	op.GET("", h.operatorServers)
+	op.POST("/registrations/:id/approve", h.registrationApprove)
+	op.POST("/registrations/:id/reject", h.registrationReject)
+	op.GET("/servers/:id", h.operatorServer)
+	op.POST("/servers/:id/suspend", h.serverSuspend)
+	op.POST("/servers/:id/delete", h.serverDelete)
+	op.POST("/servers/:id/quota", h.serverQuota)
+	op.GET("/usage", h.operatorUsage)
+	op.GET("/usage.csv", h.operatorUsageCSV)
+	op.GET("/health", h.operatorHealth)
 
 	// The FASP API, under the public base URL's path.
 	prefix := strings.TrimSuffix(h.svc.PublicURL().Path, "/")
 	api := e.Group(prefix)
 	api.GET("/provider_info", h.providerInfo, h.optionalSignature, h.limited)
+	h.webhookRoutes(api) // Mastodon admin webhooks, authenticated by their X-Hub-Signature HMAC
 
 	// Signed by a registered server; each route then checks the capability
 	// it belongs to (403) before the rate limit (429).

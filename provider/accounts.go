@@ -156,6 +156,17 @@ type Session struct {
 	ServerID  string
 	Locale    string
 	ExpiresAt time.Time
+	// Server is the admin's server as every admin page shows it; nil for
+	// operators.
+	Server *SessionServer
+}
+
+// SessionServer is the admin's server: its name, whether the operator
+// suspended it, and its quota (for the 80 % and 100 % warnings).
+type SessionServer struct {
+	Domain string
+	Status string
+	Quota  Quota
 }
 
 // SignInInput is the sign-in form plus the client's address, which is only
@@ -223,6 +234,11 @@ func (s *Service) openSession(ctx context.Context, acc *models.Account) (string,
 		return "", nil, fmt.Errorf("store session: %w", err)
 	}
 	s.opts.Logger.InfoContext(ctx, "signed in", "account_id", acc.ID, "role", acc.Role, "server_id", acc.ServerID)
+	if s.web.pruneDue(now) {
+		if err := s.PruneWebState(ctx); err != nil {
+			s.opts.Logger.WarnContext(ctx, "prune expired sessions", "error", err)
+		}
+	}
 	return token, sessionOf(row, acc), nil
 }
 
@@ -256,12 +272,25 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, e
 	if acc.Role != row.Role || acc.ServerID != row.ServerID {
 		return nil, fault.ErrNotFound
 	}
+	sess := sessionOf(row, acc)
+	if acc.Role == RoleAdmin {
+		srv, err := s.db.GetServer(ctx, acc.ServerID)
+		if err != nil {
+			// The server was deleted (by the CLI): its admins are signed out.
+			return nil, dbErr("load session server", err)
+		}
+		used, err := s.db.MonthUsage(ctx, srv.ID, now)
+		if err != nil {
+			return nil, fmt.Errorf("read usage of %s: %w", srv.ID, err)
+		}
+		sess.Server = &SessionServer{Domain: srv.Domain, Status: srv.Status, Quota: quotaOf(used, srv.MonthlyQuota, now)}
+	}
 	if now.Sub(row.LastSeenAt) > time.Minute {
 		if err := s.db.TouchSession(ctx, hash, now); err != nil {
 			return nil, fmt.Errorf("touch session: %w", err)
 		}
 	}
-	return sessionOf(row, acc), nil
+	return sess, nil
 }
 
 // SignOut ends the session a cookie token opens; an unknown token is fine.

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -64,6 +65,15 @@ func (s *Service) SecureCookies() bool { return s.opts.PublicURL.Scheme == "http
 type webState struct {
 	once   sync.Once
 	client *rateLimiter // sign-in attempts per client address (hashed)
+	// lastPrune is when expired sessions were last deleted (unix seconds).
+	lastPrune atomic.Int64
+}
+
+// pruneDue reports, at most once an hour per replica, that expired web
+// state should be deleted.
+func (w *webState) pruneDue(now time.Time) bool {
+	last := w.lastPrune.Load()
+	return now.Unix()-last >= 3600 && w.lastPrune.CompareAndSwap(last, now.Unix())
 }
 
 func (w *webState) clientLimiter() *rateLimiter {
