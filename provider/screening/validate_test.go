@@ -44,7 +44,9 @@ func TestValidateSignup(t *testing.T) {
 		{"display-name email", func(in *SignupInput) { in.Account.Email = "Tomas <tomas@mail.example>" }, "account.email"},
 		{"no dot", func(in *SignupInput) { in.Account.Email = "tomas@localhost" }, "account.email"},
 		{"two ats", func(in *SignupInput) { in.Account.Email = "a@b@mail.example" }, "account.email"},
-		{"long email", func(in *SignupInput) { in.Account.Email = strings.Repeat("a", 60) + "@" + strings.Repeat("b.", 140) + "example" }, "account.email"},
+		{"long email", func(in *SignupInput) {
+			in.Account.Email = strings.Repeat("a", 60) + "@" + strings.Repeat("b.", 140) + "example"
+		}, "account.email"},
 		{"bad ip", func(in *SignupInput) { in.IP = "203.0.113.256" }, "ip"},
 		{"ip port", func(in *SignupInput) { in.IP = "203.0.113.40:443" }, "ip"},
 		{"ip zone", func(in *SignupInput) { in.IP = "fe80::1%eth0" }, "ip"},
@@ -90,7 +92,9 @@ func TestValidateContent(t *testing.T) {
 		{"bad visibility", func(in *ContentInput) { in.Post.Visibility = "followers" }, "post.visibility"},
 		{"missing mentions", func(in *ContentInput) { in.Post.Mentions = nil }, "post.mentions"},
 		{"too many mentions", func(in *ContentInput) { in.Post.Mentions = make([]Mention, 501) }, "post.mentions"},
-		{"mention without acct", func(in *ContentInput) { in.Post.Mentions = []Mention{{Acct: "kim@other.example"}, {FollowsAuthor: &no}} }, "post.mentions[1].acct"},
+		{"mention without acct", func(in *ContentInput) {
+			in.Post.Mentions = []Mention{{Acct: "kim@other.example"}, {FollowsAuthor: &no}}
+		}, "post.mentions[1].acct"},
 		{"too many links", func(in *ContentInput) { in.Post.Links = make([]string, 101) }, "post.links"},
 		{"too many media", func(in *ContentInput) { in.Post.Media = make([]Media, 21) }, "post.media"},
 		{"bad sha256", func(in *ContentInput) { in.Post.Media = []Media{{SHA256: "9f2c4e1b"}} }, "post.media[0].sha256"},
