@@ -22,6 +22,10 @@ var migrations = []migration{
 		return tx.AutoMigrate(&Server{}, &ServerKey{}, &Activation{}, &DebugCall{}, &SeenSignature{},
 			&Check{}, &LearningState{}, &Usage{})
 	}},
+	// Steps stay sorted by version: Migrate runs them in slice order.
+	{3, "mastodon webhooks and admin api", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&MastodonConnection{}, &MastodonEvent{}, &MastodonAction{})
+	}},
 	{4, "web interface accounts", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Account{}, &Session{}, &PasswordReset{}, &LoginThrottle{}, &PendingRegistration{})
 	}},

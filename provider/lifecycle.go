@@ -57,6 +57,7 @@ func (s *Service) Start(ctx context.Context) error {
 			s.listen(lctx)
 		}()
 	}
+	s.StartMastodonWorker()
 	return nil
 }
 
