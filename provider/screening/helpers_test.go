@@ -122,3 +122,5 @@ func hasCode(o Outcome, code string) bool {
 }
 
 var bg = context.Background()
+
+func stringsContains(s, sub string) bool { return strings.Contains(s, sub) }
