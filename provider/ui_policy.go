@@ -2,11 +2,13 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
+	"github.com/breakwater-fasp/breakwater/provider/fault"
 	"github.com/breakwater-fasp/breakwater/provider/screening"
-	"github.com/breakwater-fasp/breakwater/provider/signals"
 )
 
 // SignalInfo describes a signal for the policy editor.
@@ -21,10 +23,10 @@ type SignalInfo struct {
 // PolicySignals lists every signal a policy can switch off or reweigh,
 // sorted by code.
 func (s *Service) PolicySignals() []SignalInfo {
-	all := signals.All()
+	all := screening.Signals()
 	out := make([]SignalInfo, 0, len(all))
 	for _, r := range all {
-		out = append(out, SignalInfo{Code: r.Info.Code, Gate: r.Info.Gate, Description: r.Info.Description, Weight: r.Info.Weight})
+		out = append(out, SignalInfo{Code: r.Code, Gate: r.Gate, Description: r.Description, Weight: r.Weight})
 	}
 	return out
 }
@@ -56,6 +58,9 @@ func (s *Service) EditPolicy(ctx context.Context, serverID string, e PolicyEdit)
 	if err != nil {
 		return p, err
 	}
+	if _, err := s.engine.ValidatePolicy(p); err != nil {
+		return p, s.explainPolicy(p, err)
+	}
 	return s.SetPolicy(ctx, serverID, p)
 }
 
@@ -66,9 +71,66 @@ func (s *Service) CheckPolicy(ctx context.Context, serverID string, e PolicyEdit
 		return err
 	}
 	if _, err := s.engine.ValidatePolicy(p); err != nil {
-		return err
+		return s.explainPolicy(p, err)
 	}
 	return nil
+}
+
+// explainPolicy turns the engine's verdict on a whole policy into one
+// problem per field, so the editor can show each next to its input: every
+// part (thresholds, each list, each signal, each rule) is validated on its
+// own. Problems that only show in combination (a duplicate rule id) keep
+// the engine's whole answer.
+func (s *Service) explainPolicy(p screening.Policy, whole error) error {
+	base := screening.DefaultPolicy()
+	var out FieldErrors
+	try := func(part screening.Policy, rename func(string) string) {
+		if _, err := s.engine.ValidatePolicy(part); err != nil {
+			var ve *fault.ValidationError
+			if errors.As(err, &ve) {
+				field := ve.Field
+				if rename != nil {
+					field = rename(field)
+				}
+				msg := ve.Message
+				// a joined error lists "field: message; ..."; keep its first message
+				if i := strings.Index(msg, "; "); i > 0 && strings.Contains(msg[:i], ": ") {
+					msg = msg[strings.Index(msg, ": ")+2 : i]
+				}
+				out = append(out, &fault.ValidationError{Field: field, Message: msg})
+			}
+		}
+	}
+	th := base
+	th.ReviewAt, th.RejectAt = p.ReviewAt, p.RejectAt
+	try(th, nil)
+	for _, l := range []struct {
+		get func(*screening.Policy) *[]string
+	}{
+		{func(q *screening.Policy) *[]string { return &q.AllowDomains }},
+		{func(q *screening.Policy) *[]string { return &q.DenyDomains }},
+		{func(q *screening.Policy) *[]string { return &q.AllowEmailDomains }},
+		{func(q *screening.Policy) *[]string { return &q.DenyEmailDomains }},
+	} {
+		part := base
+		*l.get(&part) = *l.get(&p)
+		try(part, nil)
+	}
+	for code, set := range p.Signals {
+		part := base
+		part.Signals = map[string]screening.SignalSetting{code: set}
+		try(part, nil)
+	}
+	for i, r := range p.Rules {
+		part := base
+		part.Rules = []screening.Rule{r}
+		idx := strconv.Itoa(i)
+		try(part, func(f string) string { return strings.Replace(f, "rules[0]", "rules["+idx+"]", 1) })
+	}
+	if len(out) == 0 {
+		return whole
+	}
+	return out
 }
 
 func (s *Service) draftPolicy(ctx context.Context, serverID string, e PolicyEdit) (screening.Policy, error) {
