@@ -428,7 +428,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, in ResetRequest) err
 	if locale == "" {
 		locale = acc.Locale
 	}
-	link := s.URL("/password/reset?token=" + token)
+	link := s.URL("/password/reset") + "?token=" + token
 	s.sendInBackground(acc.ID, acc.Email, in.Compose(locale, link))
 	return nil
 }
