@@ -44,6 +44,8 @@ func commands() map[string]command {
 		"secret":      {"generate a value for BREAKWATER_SECRET_KEY", cmdSecret},
 		"version":     {"print the version", cmdVersion},
 		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},
+		"mastodon":    {"connect a server's Mastodon admin webhooks and Admin API (connect, set-secret, status, disconnect)", cmdMastodon},
+		"check":       {"send one sign-up or content check from JSON on standard input (any server software)", cmdCheck},
 	}
 }
 
