@@ -132,13 +132,16 @@ func New(opts Options) (*Engine, error) {
 			e.adjusters = append(e.adjusters, i)
 		}
 	}
-	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, Probe: true, Span: 10 * time.Minute, Keep: 8}); err != nil {
+	// Each index probes just enough bands to guarantee the largest distance
+	// its signal's param allows (bands + probed bands - 1): text 6, media
+	// 8, reasons 4.
+	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 8}); err != nil {
 		return nil, err
 	}
-	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, Probe: true, Span: 10 * time.Minute, Keep: 8}); err != nil {
+	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: 10 * time.Minute, Keep: 8}); err != nil {
 		return nil, err
 	}
-	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, Probe: true, Span: 4 * time.Hour, Keep: 8}); err != nil {
+	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: 4 * time.Hour, Keep: 8}); err != nil {
 		return nil, err
 	}
 	if e.defaultPolicy, err = e.compile(DefaultPolicy(), true); err != nil {

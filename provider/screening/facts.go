@@ -3,7 +3,6 @@ package screening
 import (
 	"encoding/hex"
 	"net/netip"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,21 +93,34 @@ func (e *Engine) signupFacts(serverID string, in *SignupInput) (*signals.SignupF
 	return s, f
 }
 
-// mentionName turns a mention found in HTML (a profile URL or "@user@host")
-// into "user@host" where it can, for counting distinct mentions.
+// tokenID derives a classifier token id from a keyed token hash (the high
+// bits, independent of the low bits SimHash votes with first).
+func tokenID(h uint64) uint32 { return uint32(similarity.Mix64(h) >> 32) }
+
+// mentionName turns a mention found in HTML (a profile URL such as
+// https://host/@user or https://host/users/user, or "@user@host") into
+// "user@host" where it can, for counting distinct mentions.
 func mentionName(m string) string {
-	if u, err := url.Parse(m); err == nil && u.Host != "" {
-		path := strings.Trim(u.Path, "/")
-		if i := strings.LastIndexByte(path, '/'); i >= 0 {
-			path = path[i+1:]
-		}
-		path = strings.TrimPrefix(path, "@")
-		if path != "" {
-			return strings.ToLower(path + "@" + u.Hostname())
-		}
+	_, rest, ok := strings.Cut(m, "://")
+	if !ok {
+		return accountID(m)
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	if i := strings.IndexAny(host, ":?#"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	path = strings.TrimRight(path, "/")
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		path = path[i+1:]
+	}
+	path = strings.TrimPrefix(path, "@")
+	if path == "" || host == "" {
 		return strings.ToLower(m)
 	}
-	return accountID(m)
+	return strings.ToLower(path + "@" + host)
 }
 
 // contentFacts computes everything signals need from a post, and the
@@ -129,7 +141,15 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	doc := similarity.Extract(in.Post.Text)
 	c.Text = similarity.Normalize(doc.Text)
 	c.Tokens = similarity.Tokenize(c.Text)
-	c.Fingerprint = e.fingerprint(c.Tokens, similarity.MinFingerprintTokens)
+	// Each token is hashed once: the hashes feed both the SimHash and the
+	// classifier's token ids.
+	hashes := make([]uint64, len(c.Tokens), len(c.Tokens)+8)
+	for i, t := range c.Tokens {
+		hashes[i] = e.shingles.Sum64(t)
+	}
+	if len(c.Tokens) >= similarity.MinFingerprintTokens {
+		c.Fingerprint = nonZero(similarity.SimHashOf(hashes))
+	}
 
 	// Links: from the text and from post.links, absolute http(s) only.
 	seenLink := map[string]bool{}
@@ -199,26 +219,17 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 		}
 	}
 
-	// Classifier token ids: distinct tokens in text order (capped), plus
-	// link domains, then sorted.
-	seenTok := map[uint32]bool{}
-	addTok := func(s string) {
-		if len(c.TokenIDs) >= maxTokenIDs {
-			return
-		}
-		id := uint32(e.tokens.Sum64(s))
-		if !seenTok[id] {
-			seenTok[id] = true
-			c.TokenIDs = append(c.TokenIDs, id)
-		}
-	}
-	for _, t := range c.Tokens {
-		addTok(t)
+	// Classifier token ids: the first maxTokenIDs tokens plus link
+	// domains, de-duplicated and sorted.
+	ids := make([]uint32, 0, min(len(hashes), maxTokenIDs)+len(c.LinkDomains))
+	for _, h := range hashes[:min(len(hashes), maxTokenIDs)] {
+		ids = append(ids, tokenID(h))
 	}
 	for _, d := range c.LinkDomains {
-		addTok("\x00link:" + d)
+		ids = append(ids, tokenID(e.shingles.Sum64("\x00link:"+d)))
 	}
-	slices.Sort(c.TokenIDs)
+	slices.Sort(ids)
+	c.TokenIDs = slices.Compact(ids)
 
 	var rule strings.Builder
 	rule.WriteString(c.Text)

@@ -16,7 +16,7 @@ var _ Signal = (*duplicateMedia)(nil)
 func init() { Register(&duplicateMedia{}) }
 
 type duplicateMediaParams struct {
-	MaxDistance   int `json:"maxDistance" min:"0" max:"9" desc:"largest perceptual-hash bit difference that counts as the same image"`
+	MaxDistance   int `json:"maxDistance" min:"0" max:"8" desc:"largest perceptual-hash bit difference that counts as the same image (the index finds every match up to 8)"`
 	FreshAccounts int `json:"freshAccounts" min:"2" max:"31" desc:"fresh accounts (this one included) posting the image in an hour for review"`
 	RejectFresh   int `json:"rejectFresh" min:"2" max:"31" desc:"fresh accounts on at least two servers posting the image in an hour for reject"`
 }

@@ -16,7 +16,7 @@ var _ Signal = (*nearDuplicateText)(nil)
 func init() { Register(&nearDuplicateText{}) }
 
 type nearDuplicateTextParams struct {
-	MaxDistance    int `json:"maxDistance" min:"0" max:"7" desc:"largest SimHash bit difference that counts as the same text"`
+	MaxDistance    int `json:"maxDistance" min:"0" max:"6" desc:"largest SimHash bit difference that counts as the same text (the index finds every match up to 6)"`
 	ReviewAccounts int `json:"reviewAccounts" min:"2" max:"31" desc:"accounts (this one included) posting the text in an hour, on at least minServers servers, for review"`
 	MinServers     int `json:"minServers" min:"1" max:"31" desc:"servers the review-level accounts must span"`
 	RejectAccounts int `json:"rejectAccounts" min:"2" max:"31" desc:"accounts posting the text in an hour for reject"`

@@ -15,7 +15,7 @@ var _ Signal = (*reasonDuplicate)(nil)
 func init() { Register(&reasonDuplicate{}) }
 
 type reasonDuplicateParams struct {
-	MaxDistance int `json:"maxDistance" min:"0" max:"7" desc:"largest SimHash bit difference that counts as the same reason"`
+	MaxDistance int `json:"maxDistance" min:"0" max:"4" desc:"largest SimHash bit difference that counts as the same reason (the index finds every match up to 4)"`
 	Accounts    int `json:"accounts" min:"2" max:"31" desc:"sign-ups (this one included) with the same reason in a day that count as duplicates"`
 	Many        int `json:"many" min:"2" max:"31" desc:"sign-ups with the same reason in a day that make the signal strong"`
 }

@@ -108,7 +108,7 @@ func TestParamSchema(t *testing.T) {
 		t.Fatalf("params = %+v", r.Info.Params)
 	}
 	p := r.Info.Params[0]
-	if p.Name != "maxDistance" || p.Type != "integer" || p.Default != 6 || *p.Min != 0 || *p.Max != 7 || p.Description == "" {
+	if p.Name != "maxDistance" || p.Type != "integer" || p.Default != 6 || *p.Min != 0 || *p.Max != 6 || p.Description == "" {
 		t.Fatalf("param = %+v", p)
 	}
 }

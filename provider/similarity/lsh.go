@@ -1,6 +1,7 @@
 package similarity
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,48 +10,60 @@ import (
 
 // LSHConfig shapes an LSH index. Splitting a 64-bit fingerprint into B bands
 // means two fingerprints within Hamming distance B-1 share at least one band
-// exactly (pigeonhole); probing every band value at distance 1 as well
-// extends the guarantee to 2B-1. Lookups touch a fixed number of buckets, so
-// their cost does not grow with the number of stored fingerprints beyond the
-// bucket occupancy (stored/2^bandBits).
+// exactly (pigeonhole). Also probing P of the bands at distance 1 extends
+// the guarantee to B+P-1: to be missed, each probed band needs at least two
+// differing bits and every other band at least one. A lookup reads a fixed
+// number of band slots (B + P×bits), so its cost does not grow with the
+// number of stored fingerprints beyond slot occupancy (stored / 2^bits).
 type LSHConfig struct {
-	// Bands is the number of bands, 2..16; the 64 bits are split as evenly
-	// as possible.
+	// Bands is the number of bands, 4..16 (bands are at most 16 bits, so
+	// each band is a flat table indexed by its value); the 64 bits are
+	// split as evenly as possible.
 	Bands int
-	// Probe also looks up every band value at Hamming distance 1.
-	Probe bool
-	// Span is the width of one time generation; entries expire a
-	// generation at a time, never one by one.
+	// ProbeBands is how many bands (the first ones) are also looked up
+	// at every band value at Hamming distance 1; 0..Bands.
+	ProbeBands int
+	// Span is the width of one time generation: values are kept per
+	// generation and expire a generation at a time, never one by one.
 	Span time.Duration
 	// Keep is how many generations are kept, counting the newest.
 	Keep int
-	// BucketScan caps how many fingerprints are read from one bucket,
-	// newest first, so that a flood of variants of one text cannot make
-	// lookups slow. Zero means 512.
+	// BucketScan caps how many entries are read from one band slot, newest
+	// first, so that a flood of variants of one text cannot make lookups
+	// slow. Zero means 512.
 	BucketScan int
 }
 
 // LSH indexes 64-bit fingerprints with a value per (generation, exact
-// fingerprint), such as the accounts and servers that produced it. It is
-// safe for concurrent use: generations are found under a read lock, bands
-// and value shards have their own locks.
+// fingerprint), such as the accounts and servers that produced it. Band
+// tables are shared by all generations (entries carry their generation and
+// expired ones are skipped, then compacted on insert or by Expire); values
+// live in per-generation maps that expire whole. It is safe for concurrent
+// use: bands and value shards have their own locks.
 type LSH[V any] struct {
 	cfg    LSHConfig
 	shifts []uint
 	masks  []uint64
 	span   int64 // nanoseconds
+	bands  []lshBand
 
-	mu     sync.RWMutex
-	gens   map[int64]*lshGen[V]
-	newest int64
+	mu      sync.RWMutex
+	gens    map[int64]*lshGen[V]
+	newest  int64
+	deadLow int64 // generations below this are expired
+}
+
+type lshEntry struct {
+	fp  uint64
+	gen int64
+}
+
+type lshBand struct {
+	mu    sync.RWMutex
+	slots [][]lshEntry
 }
 
 const lshShards = 16
-
-type lshBand struct {
-	mu sync.RWMutex
-	m  map[uint32][]uint64
-}
 
 type lshShard[V any] struct {
 	mu sync.Mutex
@@ -58,15 +71,16 @@ type lshShard[V any] struct {
 }
 
 type lshGen[V any] struct {
-	start  int64 // generation number (time / span)
-	bands  []lshBand
 	shards [lshShards]lshShard[V]
 }
 
 // NewLSH builds an empty index.
 func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
-	if cfg.Bands < 2 || cfg.Bands > 16 {
-		return nil, fmt.Errorf("lsh: bands must be 2..16, got %d", cfg.Bands)
+	if cfg.Bands < 4 || cfg.Bands > 16 {
+		return nil, fmt.Errorf("lsh: bands must be 4..16, got %d", cfg.Bands)
+	}
+	if cfg.ProbeBands < 0 || cfg.ProbeBands > cfg.Bands {
+		return nil, fmt.Errorf("lsh: probe bands must be 0..%d", cfg.Bands)
 	}
 	if cfg.Span <= 0 || cfg.Keep < 1 {
 		return nil, fmt.Errorf("lsh: span and keep must be positive")
@@ -74,7 +88,7 @@ func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
 	if cfg.BucketScan <= 0 {
 		cfg.BucketScan = 512
 	}
-	x := &LSH[V]{cfg: cfg, span: int64(cfg.Span), gens: map[int64]*lshGen[V]{}, newest: -1 << 62}
+	x := &LSH[V]{cfg: cfg, span: int64(cfg.Span), gens: map[int64]*lshGen[V]{}, newest: -1 << 62, deadLow: -1 << 62}
 	base, extra := 64/cfg.Bands, 64%cfg.Bands
 	shift := uint(0)
 	for b := 0; b < cfg.Bands; b++ {
@@ -84,6 +98,7 @@ func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
 		}
 		x.shifts = append(x.shifts, shift)
 		x.masks = append(x.masks, (uint64(1)<<uint(w))-1)
+		x.bands = append(x.bands, lshBand{slots: make([][]lshEntry, 1<<uint(w))})
 		shift += uint(w)
 	}
 	return x, nil
@@ -92,10 +107,7 @@ func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
 // GuaranteedDistance is the largest Hamming distance at which Near is
 // certain to find a stored fingerprint.
 func (x *LSH[V]) GuaranteedDistance() int {
-	if x.cfg.Probe {
-		return 2*x.cfg.Bands - 1
-	}
-	return x.cfg.Bands - 1
+	return x.cfg.Bands + x.cfg.ProbeBands - 1
 }
 
 func (x *LSH[V]) genOf(at time.Time) int64 {
@@ -107,11 +119,13 @@ func (x *LSH[V]) genOf(at time.Time) int64 {
 	return g
 }
 
-func (x *LSH[V]) newGen(g int64) *lshGen[V] {
-	gen := &lshGen[V]{start: g, bands: make([]lshBand, x.cfg.Bands)}
-	for i := range gen.bands {
-		gen.bands[i].m = map[uint32][]uint64{}
-	}
+// liveFrom is the oldest generation still kept; callers hold x.mu.
+func (x *LSH[V]) liveFrom() int64 {
+	return max(x.deadLow, x.newest-int64(x.cfg.Keep)+1)
+}
+
+func (x *LSH[V]) newGen() *lshGen[V] {
+	gen := &lshGen[V]{}
 	for i := range gen.shards {
 		gen.shards[i].m = map[uint64]*V{}
 	}
@@ -120,31 +134,35 @@ func (x *LSH[V]) newGen(g int64) *lshGen[V] {
 
 // Update finds or creates the value for fp in the generation of at and calls
 // fn on it while holding that value's lock. Inserting into a generation
-// older than the kept range is ignored (the data would expire at once).
+// that has already expired is ignored.
 func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 	g := x.genOf(at)
 	x.mu.RLock()
 	gen := x.gens[g]
-	newest := x.newest
+	live := x.liveFrom()
 	x.mu.RUnlock()
 	if gen == nil {
-		if g <= newest-int64(x.cfg.Keep) {
+		if g < live {
 			return
 		}
 		x.mu.Lock()
-		gen = x.gens[g]
-		if gen == nil {
-			gen = x.newGen(g)
+		if gen = x.gens[g]; gen == nil {
+			if g < x.liveFrom() {
+				x.mu.Unlock()
+				return
+			}
+			gen = x.newGen()
 			x.gens[g] = gen
 			if g > x.newest {
 				x.newest = g
 				for k := range x.gens {
-					if k <= g-int64(x.cfg.Keep) {
+					if k < x.liveFrom() {
 						delete(x.gens, k)
 					}
 				}
 			}
 		}
+		live = x.liveFrom()
 		x.mu.Unlock()
 	}
 	sh := &gen.shards[Mix64(fp)%lshShards]
@@ -159,94 +177,133 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 	if ok {
 		return
 	}
-	for b := range gen.bands {
-		key := uint32((fp >> x.shifts[b]) & x.masks[b])
-		bd := &gen.bands[b]
+	for b := range x.bands {
+		bd := &x.bands[b]
+		slot := &bd.slots[(fp>>x.shifts[b])&x.masks[b]]
 		bd.mu.Lock()
-		bd.m[key] = append(bd.m[key], fp)
+		if len(*slot) > 0 && (*slot)[0].gen < live {
+			*slot = slices.DeleteFunc(*slot, func(e lshEntry) bool { return e.gen < live })
+		}
+		*slot = append(*slot, lshEntry{fp: fp, gen: g})
 		bd.mu.Unlock()
 	}
 }
 
+type lshCand struct {
+	fp  uint64
+	gen int64
+}
+
 // Near calls fn for stored fingerprints within maxDist of fp whose
-// generation overlaps [since, until], newest generation first, holding each
-// value's lock during the call. fn returns false to stop early. It returns
-// how many values were visited. maxDist above GuaranteedDistance still
-// works but may miss some matches.
+// generation overlaps [since, until], newest generation first (ties by
+// fingerprint), holding each value's lock during the call. fn returns false
+// to stop early. It returns how many values were visited. maxDist above
+// GuaranteedDistance still works but may miss some matches.
 func (x *LSH[V]) Near(fp uint64, maxDist int, since, until time.Time, fn func(fp uint64, v *V) bool) int {
 	lo, hi := x.genOf(since), x.genOf(until)
 	x.mu.RLock()
-	gens := make([]*lshGen[V], 0, x.cfg.Keep+1)
-	for g, gen := range x.gens {
-		if g >= lo && g <= hi {
-			gens = append(gens, gen)
-		}
-	}
+	lo = max(lo, x.liveFrom())
 	x.mu.RUnlock()
-	slices.SortFunc(gens, func(a, b *lshGen[V]) int { return int(b.start - a.start) })
-
-	visited := 0
-	var cands []uint64
-	var probe [65]uint32
-	for _, gen := range gens {
-		cands = cands[:0]
-		for b := range gen.bands {
-			key := uint32((fp >> x.shifts[b]) & x.masks[b])
-			np := 1
-			probe[0] = key
-			if x.cfg.Probe {
-				w := 0
-				for m := x.masks[b]; m != 0; m >>= 1 {
-					probe[np] = key ^ (1 << uint(w))
-					np++
-					w++
-				}
+	if hi < lo {
+		return 0
+	}
+	var probe [17]uint64
+	var buf [32]lshCand
+	cands := buf[:0]
+	for b := range x.bands {
+		key := (fp >> x.shifts[b]) & x.masks[b]
+		np := 1
+		probe[0] = key
+		if b < x.cfg.ProbeBands {
+			for m := uint64(1); m <= x.masks[b]; m <<= 1 {
+				probe[np] = key ^ m
+				np++
 			}
-			bd := &gen.bands[b]
-			bd.mu.RLock()
-			for _, k := range probe[:np] {
-				bucket := bd.m[k]
-				stop := max(0, len(bucket)-x.cfg.BucketScan)
-				for i := len(bucket) - 1; i >= stop; i-- {
-					c := bucket[i]
-					if Hamming(c, fp) <= maxDist && !slices.Contains(cands, c) {
-						cands = append(cands, c)
-					}
-				}
-			}
-			bd.mu.RUnlock()
 		}
-		for _, c := range cands {
-			sh := &gen.shards[Mix64(c)%lshShards]
-			sh.mu.Lock()
-			v := sh.m[c]
-			cont := true
-			if v != nil {
-				visited++
-				cont = fn(c, v)
+		bd := &x.bands[b]
+		bd.mu.RLock()
+		for _, k := range probe[:np] {
+			slot := bd.slots[k]
+			stop := max(0, len(slot)-x.cfg.BucketScan)
+			for i := len(slot) - 1; i >= stop; i-- {
+				e := slot[i]
+				if e.gen < lo || e.gen > hi || Hamming(e.fp, fp) > maxDist {
+					continue
+				}
+				c := lshCand{e.fp, e.gen}
+				if !slices.Contains(cands, c) {
+					cands = append(cands, c)
+				}
 			}
-			sh.mu.Unlock()
-			if !cont {
-				return visited
-			}
+		}
+		bd.mu.RUnlock()
+	}
+	if len(cands) == 0 {
+		return 0
+	}
+	slices.SortFunc(cands, func(a, b lshCand) int { return cmp.Or(cmp.Compare(b.gen, a.gen), cmp.Compare(a.fp, b.fp)) })
+	visited := 0
+	var gen *lshGen[V]
+	genID := int64(-1 << 62)
+	for _, c := range cands {
+		if c.gen != genID {
+			x.mu.RLock()
+			gen, genID = x.gens[c.gen], c.gen
+			x.mu.RUnlock()
+		}
+		if gen == nil {
+			continue
+		}
+		sh := &gen.shards[Mix64(c.fp)%lshShards]
+		sh.mu.Lock()
+		v := sh.m[c.fp]
+		cont := true
+		if v != nil {
+			visited++
+			cont = fn(c.fp, v)
+		}
+		sh.mu.Unlock()
+		if !cont {
+			break
 		}
 	}
 	return visited
 }
 
-// Expire drops every generation that ended at or before the given time.
+// Expire drops every generation that ended at or before the given time and
+// compacts the band tables. Compaction takes each band's lock for a chunk
+// of slots at a time, so lookups are never held up for long.
 func (x *LSH[V]) Expire(before time.Time) {
 	g := x.genOf(before)
 	x.mu.Lock()
+	x.deadLow = max(x.deadLow, g)
 	for k := range x.gens {
-		if k < g {
+		if k < x.liveFrom() {
 			delete(x.gens, k)
 		}
 	}
+	live := x.liveFrom()
 	x.mu.Unlock()
+	const chunk = 4096
+	for b := range x.bands {
+		bd := &x.bands[b]
+		for start := 0; start < len(bd.slots); start += chunk {
+			bd.mu.Lock()
+			for i := start; i < min(start+chunk, len(bd.slots)); i++ {
+				if s := bd.slots[i]; len(s) > 0 {
+					s = slices.DeleteFunc(s, func(e lshEntry) bool { return e.gen < live })
+					if len(s) == 0 {
+						s = nil
+					}
+					bd.slots[i] = s
+				}
+			}
+			bd.mu.Unlock()
+		}
+	}
 }
 
-// Len is the number of distinct (generation, fingerprint) entries, for
+// Len is the number of distinct (generation, fingerprint) values kept, for
 // metrics and tests.
 func (x *LSH[V]) Len() int {
 	x.mu.RLock()

@@ -25,8 +25,10 @@ func TestLSHFindsWithinGuarantee(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
 	for _, cfg := range []LSHConfig{
 		{Bands: 4, Span: 10 * time.Minute, Keep: 7},
-		{Bands: 4, Probe: true, Span: 10 * time.Minute, Keep: 7},
-		{Bands: 5, Probe: true, Span: 10 * time.Minute, Keep: 7},
+		{Bands: 4, ProbeBands: 1, Span: 10 * time.Minute, Keep: 7},
+		{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 7},
+		{Bands: 4, ProbeBands: 4, Span: 10 * time.Minute, Keep: 7},
+		{Bands: 5, ProbeBands: 4, Span: 10 * time.Minute, Keep: 7},
 	} {
 		x, err := NewLSH[lshTestVal](cfg)
 		if err != nil {
@@ -90,7 +92,7 @@ func TestLSHExpiryAndWindow(t *testing.T) {
 
 func TestLSHConcurrent(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	x, _ := NewLSH[lshTestVal](LSHConfig{Bands: 4, Probe: true, Span: time.Minute, Keep: 5})
+	x, _ := NewLSH[lshTestVal](LSHConfig{Bands: 4, ProbeBands: 4, Span: time.Minute, Keep: 5})
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -109,10 +111,51 @@ func TestLSHConcurrent(t *testing.T) {
 }
 
 func TestNewLSHRejectsBadConfig(t *testing.T) {
-	if _, err := NewLSH[int](LSHConfig{Bands: 1, Span: time.Minute, Keep: 1}); err == nil {
+	if _, err := NewLSH[int](LSHConfig{Bands: 2, Span: time.Minute, Keep: 1}); err == nil {
 		t.Fatal("want error")
 	}
 	if _, err := NewLSH[int](LSHConfig{Bands: 4, Keep: 1}); err == nil {
 		t.Fatal("want error")
+	}
+}
+
+// TestLSHWorstCasePlacements spreads exactly GuaranteedDistance differing
+// bits over the bands in every possible way and checks each is found.
+func TestLSHWorstCasePlacements(t *testing.T) {
+	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
+	for _, cfg := range []LSHConfig{
+		{Bands: 4, ProbeBands: 1, Span: time.Hour, Keep: 2},
+		{Bands: 4, ProbeBands: 3, Span: time.Hour, Keep: 2},
+		{Bands: 5, ProbeBands: 4, Span: time.Hour, Keep: 2},
+	} {
+		x, _ := NewLSH[lshTestVal](cfg)
+		base := uint64(0x0123456789abcdef)
+		x.Update(base, t0, func(v *lshTestVal) { v.n = 1 })
+		g := x.GuaranteedDistance()
+		var rec func(band, left int, counts []int)
+		rec = func(band, left int, counts []int) {
+			if band == cfg.Bands {
+				if left != 0 {
+					return
+				}
+				q := base
+				for b, n := range counts {
+					for i := range n {
+						q ^= 1 << (x.shifts[b] + uint(i))
+					}
+				}
+				found := false
+				x.Near(q, g, t0, t0, func(f uint64, _ *lshTestVal) bool { found = found || f == base; return true })
+				if !found {
+					t.Errorf("cfg %+v: distance %d spread %v not found", cfg, g, counts)
+				}
+				return
+			}
+			width := int(64 / uint(cfg.Bands))
+			for n := 0; n <= min(left, width); n++ {
+				rec(band+1, left-n, append(counts, n))
+			}
+		}
+		rec(0, g, nil)
 	}
 }

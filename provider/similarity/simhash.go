@@ -16,10 +16,23 @@ func SimHash(h Hasher, tokens []string) uint64 {
 	if len(tokens) == 0 {
 		return 0
 	}
+	hs := make([]uint64, len(tokens))
+	for i, t := range tokens {
+		hs[i] = h.Sum64(t)
+	}
+	return SimHashOf(hs)
+}
+
+// SimHashOf is SimHash over tokens that are already hashed (h.Sum64 of
+// each token, in order), so a caller that needs the token hashes for other
+// purposes hashes each token once.
+func SimHashOf(tokenHashes []uint64) uint64 {
+	if len(tokenHashes) == 0 {
+		return 0
+	}
 	var acc voteCounter
 	prev := uint64(0)
-	for i, t := range tokens {
-		th := h.Sum64(t)
+	for i, th := range tokenHashes {
 		acc.add(th)
 		if i > 0 {
 			acc.add(Mix64(prev*0x9e3779b97f4a7c15 ^ th))
