@@ -86,6 +86,10 @@ func (h *Handlers) routes(e *echo.Echo) {
 	signed.GET("/spam_detection/v0/checks/:id", h.checkShow, h.limited)
 	signed.DELETE("/spam_detection/v0/checks/:id", h.checkDelete, h.limited)
 	signed.POST("/spam_detection/v0/feedback", h.feedbackCreate, h.limited)
+
+	// Anything else is a plain 404 (JSON, or a page for browsers). Without
+	// this, the signed group's catch-all would answer 401 for unknown paths.
+	e.RouteNotFound("/*", func(echo.Context) error { return echo.ErrNotFound })
 }
 
 func prefixToIPNet(p netip.Prefix) *net.IPNet {

@@ -22,7 +22,7 @@ func (h *Handlers) operatorServers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "operator_servers.html", map[string]any{"Title": "op.servers.title", "Board": board})
+	return h.render(c, http.StatusOK, "operator_servers.html", map[string]any{"Title": "op.servers.title", "Board": board, "Mode": h.svc.RegistrationMode()})
 }
 
 // formFailedBoard shows the server list again with the problem on top.
@@ -31,7 +31,7 @@ func (h *Handlers) formFailedBoard(c echo.Context, cause error) error {
 	if err != nil {
 		return err
 	}
-	return h.formFailed(c, "operator_servers.html", map[string]any{"Title": "op.servers.title", "Board": board}, cause)
+	return h.formFailed(c, "operator_servers.html", map[string]any{"Title": "op.servers.title", "Board": board, "Mode": h.svc.RegistrationMode()}, cause)
 }
 
 // registrationApprove makes the FASP registration call for a waiting request.
