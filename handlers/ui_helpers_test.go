@@ -1,8 +1,8 @@
 package handlers_test
 
 import (
-	"html"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,7 +21,7 @@ import (
 // testClock is a clock tests can move forward.
 type testClock struct{ offset atomic.Int64 }
 
-func (c *testClock) Now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // uiApp is a running Breakwater with a clock, in a registration mode.
