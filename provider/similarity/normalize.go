@@ -2,17 +2,12 @@ package similarity
 
 import (
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
-
-// foldPool reuses case folders: a cases.Caser keeps state and must not be
-// shared between goroutines.
-var foldPool = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 
 // Normalize makes two renderings of the same message compare equal: NFKC
 // (full-width and compatibility forms fold to plain ones), Unicode case
@@ -24,9 +19,8 @@ func Normalize(s string) string {
 		return collapseASCII(s)
 	}
 	s = norm.NFKC.String(strings.ToValidUTF8(s, ""))
-	c := foldPool.Get().(*cases.Caser)
-	s = c.String(s)
-	foldPool.Put(c)
+	// A cases.Caser keeps state, so each call makes its own.
+	s = cases.Fold().String(s)
 	s = norm.NFKC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
