@@ -55,6 +55,10 @@ type Options struct {
 	// sends password resets and notices; empty disables e-mail.
 	SMTPURL  string
 	SMTPFrom string
+	// PrivacyNote is the operator's own text for the privacy page (the
+	// controller's name, jurisdiction...), shown below the built-in policy;
+	// blank lines separate paragraphs.
+	PrivacyNote string
 	// SessionTTL bounds a sign-in (default 12h); SessionIdle ends one left
 	// unused (default 2h).
 	SessionTTL  time.Duration

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,17 @@ func (o *Options) webDefaults() error {
 
 // RegistrationMode is how the web form registers servers.
 func (s *Service) RegistrationMode() string { return s.opts.RegistrationMode }
+
+// PrivacyNote is the operator's addition to the privacy page, as paragraphs.
+func (s *Service) PrivacyNote() []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s.opts.PrivacyNote, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // SecureCookies tells whether cookies must be marked Secure (the public URL
 // is https).

@@ -76,6 +76,12 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		RateBurst:        cfg.RateBurst,
 		Retention:        cfg.Retention,
 		DatabaseURL:      cfg.DatabaseURL,
+		RegistrationMode: cfg.RegistrationMode,
+		InviteCode:       cfg.InviteCode,
+		SMTPURL:          cfg.SMTPURL,
+		SMTPFrom:         cfg.SMTPFrom,
+		PrivacyPolicyURL: cfg.PrivacyPolicyURL,
+		PrivacyNote:      cfg.privacyNote,
 		Logger:           log,
 	}, db, box, client, engine)
 	if err != nil {

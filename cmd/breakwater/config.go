@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -42,8 +43,16 @@ type config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
+	// web interface
+	RegistrationMode string
+	InviteCode       string
+	SMTPURL          string
+	SMTPFrom         string
+	PrivacyPolicyURL string
+	PrivacyNoteFile  string
 
 	// parsed
+	privacyNote    string
 	publicURL      *url.URL
 	allowRanges    []netip.Prefix
 	trustedProxies []netip.Prefix
@@ -80,6 +89,12 @@ func (c *config) bind(fs *flag.FlagSet) {
 	str(&c.Name, "name", "BREAKWATER_NAME", "Breakwater", "provider name shown to server admins")
 	str(&c.ContactEmail, "contact-email", "BREAKWATER_CONTACT_EMAIL", "", "operator contact e-mail in provider_info")
 	str(&c.FediverseAccount, "fediverse-account", "BREAKWATER_FEDIVERSE_ACCOUNT", "", "operator fediverse account in provider_info, e.g. @breakwater@example.social")
+	str(&c.RegistrationMode, "registration-mode", "BREAKWATER_REGISTRATION_MODE", "approval", "who may register a server with the web form: open, approval (the operator approves each), invite (needs --invite-code) or closed")
+	str(&c.InviteCode, "invite-code", "BREAKWATER_INVITE_CODE", "", "the code the registration form asks for in invite mode (at least 8 characters)")
+	str(&c.SMTPURL, "smtp-url", "BREAKWATER_SMTP_URL", "", "SMTP server for password resets and notices, smtp://user:pass@host:587 (STARTTLS when offered) or smtps://... (TLS); empty disables e-mail")
+	str(&c.SMTPFrom, "smtp-from", "BREAKWATER_SMTP_FROM", "", "sender address of e-mails, e.g. breakwater@example.org")
+	str(&c.PrivacyPolicyURL, "privacy-policy-url", "BREAKWATER_PRIVACY_POLICY_URL", "", "privacy policy address in provider_info (default: the built-in /privacy page)")
+	str(&c.PrivacyNoteFile, "privacy-note-file", "BREAKWATER_PRIVACY_NOTE_FILE", "", "text file whose paragraphs the built-in privacy page shows as the operator's own (controller, jurisdiction, ...)")
 	str(&c.LogLevel, "log-level", "BREAKWATER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "BREAKWATER_LOG_FORMAT", "text", "log format: text or json")
 	dur(&c.SignatureMaxAge, "signature-max-age", "BREAKWATER_SIGNATURE_MAX_AGE", 300*time.Second, "how far a request's created time may be in the past or future")
@@ -178,6 +193,30 @@ func (c *config) validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("max body bytes must be at least 1024")
+	}
+	switch c.RegistrationMode {
+	case "open", "approval", "closed":
+	case "invite":
+		if len(c.InviteCode) < 8 {
+			bad("registration mode invite needs an invite code of at least 8 characters")
+		}
+	default:
+		bad("registration mode %q must be open, approval, invite or closed", c.RegistrationMode)
+	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			bad("SMTP URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			bad("SMTP from address %q: %v", c.SMTPFrom, err)
+		}
+	}
+	if c.PrivacyNoteFile != "" {
+		b, err := os.ReadFile(c.PrivacyNoteFile)
+		if err != nil {
+			bad("privacy note file: %v", err)
+		}
+		c.privacyNote = string(b)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("%v", err)

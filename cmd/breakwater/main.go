@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"migrate":     {"create or upgrade the database schema", cmdMigrate},
 		"servers":     {"manage registered servers (list, show, register, suspend, unsuspend, delete, rotate-key)", cmdServers},
 		"secret":      {"generate a value for BREAKWATER_SECRET_KEY", cmdSecret},
+		"admins":      {"manage web accounts (create-operator, reset-password, list-operators)", cmdAdmins},
 		"version":     {"print the version", cmdVersion},
 		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},
 		"mastodon":    {"connect a server's Mastodon admin webhooks and Admin API (connect, set-secret, status, disconnect)", cmdMastodon},
