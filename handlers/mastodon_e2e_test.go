@@ -155,18 +155,26 @@ func TestMastodonEndToEnd(t *testing.T) {
 			Locale: "en", InviteRequest: "buy cheap followers at my site", Confirmed: true})
 		heldRejected := m.SignUp(handlertest.FakeAccount{Username: "kim", Email: "kim@mail.example", IP: "192.0.2.77",
 			Locale: "en", InviteRequest: "crypto curious, want to learn", Confirmed: true})
-		heldApproved := m.SignUp(handlertest.FakeAccount{Username: "sam", Email: "sam@mail.example", IP: "192.0.2.78",
-			Locale: "de", InviteRequest: "crypto curious researcher", Confirmed: true})
 		m.FailNext("POST /api/v1/admin/accounts/"+alice.ID+"/approve", 503)
 
 		deliver(t, m, 202)
 		deliver(t, m, 200) // Mastodon retried: duplicates are acknowledged, not stored again
 
-		// Restart Breakwater in the middle; Mastodon keeps retrying meanwhile.
+		// Restart Breakwater in the middle. A sign-up made while it is down
+		// cannot be delivered; Mastodon's retry brings it after the restart.
 		oldURL := app.URL
 		app.Stop(t)
+		heldApproved := m.SignUp(handlertest.FakeAccount{Username: "sam", Email: "sam@mail.example", IP: "192.0.2.78",
+			Locale: "de", InviteRequest: "crypto curious researcher", Confirmed: true})
+		down := m.Outbox()[len(m.Outbox())-1]
+		if status := m.Send(t, down); status != 0 || down.Done {
+			t.Fatalf("delivery while Breakwater is down: %d", status)
+		}
 		app = handlertest.NewApp(t, tg, handlertest.Config{})
 		m.MoveWebhooks(oldURL, app.URL)
+		if status := m.Send(t, down); status != 202 {
+			t.Fatalf("retried delivery after the restart: %d", status)
+		}
 		deliver(t, m, 200)
 		waitIdle(t, app, sid)
 
