@@ -16,6 +16,7 @@ import (
 // time and memory.
 const (
 	maxTokenIDs         = 512
+	maxTokens           = 2000 // tokens fingerprinted: a long post's start identifies it
 	maxLinks            = 100
 	minReasonPrintWords = 6
 )
@@ -141,6 +142,9 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	doc := similarity.Extract(in.Post.Text)
 	c.Text = similarity.Normalize(doc.Text)
 	c.Tokens = similarity.Tokenize(c.Text)
+	if len(c.Tokens) > maxTokens {
+		c.Tokens = c.Tokens[:maxTokens]
+	}
 	// Each token is hashed once: the hashes feed both the SimHash and the
 	// classifier's token ids.
 	hashes := make([]uint64, len(c.Tokens), len(c.Tokens)+8)

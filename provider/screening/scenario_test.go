@@ -139,3 +139,25 @@ func TestContentWaveEscalates(t *testing.T) {
 	}
 	checkEscalation(t, decisions, detail)
 }
+
+func TestHugePostIsBounded(t *testing.T) {
+	clk := newClock()
+	e := newEngine(t, clk)
+	g := newTraffic(5)
+	var b []byte
+	for len(b) < 99_000 {
+		b = append(b, g.ordinaryText()+" "...)
+	}
+	in := post("novelist", 400*24*time.Hour, clk.Now(), string(b[:99_000]))
+	if err := ValidateContent(&in); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	o := e.ScreenContent(bg, servers[0], DefaultPolicy(), in)
+	if d := time.Since(start); d > 200*time.Millisecond {
+		t.Fatalf("a maximal post took %v", d)
+	}
+	if o.Features.TextPrint == 0 || len(o.Features.Tokens) > maxTokenIDs {
+		t.Fatalf("features of a long post: print %v, %d tokens", o.Features.TextPrint, len(o.Features.Tokens))
+	}
+}

@@ -98,6 +98,7 @@ type ParamError struct {
 	Message string
 }
 
+// Error renders "param: message" so a log line names the param.
 func (e *ParamError) Error() string {
 	if e.Param == "" {
 		return e.Message
