@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/http"
@@ -121,6 +122,38 @@ type MastodonSetup struct {
 // MastodonWebhookURL is where a server's Mastodon delivers its webhooks.
 func (s *Service) MastodonWebhookURL(serverID string) string {
 	return strings.TrimSuffix(s.opts.PublicURL.String(), "/") + "/webhooks/mastodon/" + serverID
+}
+
+// AddMastodonServer registers a Mastodon server that uses Breakwater only
+// through its admin webhooks and Admin API, without the FASP handshake:
+// Mastodon before 4.4, or one run without EXPERIMENTAL_FEATURES=fasp. It
+// gets a serverId like any server, and a key pair, with Mastodon's FASP base
+// URL on record, so that 'servers rotate-key' can complete a FASP
+// registration later if the admin enables it. Until then it cannot sign
+// FASP calls; webhooks need no signature.
+func (s *Service) AddMastodonServer(ctx context.Context, serverURL string) (*Registration, error) {
+	base, err := mastodon.ParseAPIURL(serverURL)
+	if err != nil {
+		return nil, fault.Invalid("serverUrl", "%s", err.Error())
+	}
+	if _, err := s.http.CheckURL(base.String()); err != nil {
+		return nil, err
+	}
+	key, priv, err := s.newKeyRow()
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	srv := &models.Server{
+		ID: models.NewID(now), Domain: base.Hostname(), ServerURL: base.String(), BaseURL: base.String() + "/api/fasp",
+		Software: "mastodon", Status: models.ServerActive, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.db.CreateServer(ctx, srv, key); err != nil {
+		return nil, fmt.Errorf("store server %s: %w", srv.Domain, err)
+	}
+	s.opts.Logger.InfoContext(ctx, "mastodon server added without FASP", "server_id", srv.ID, "domain", srv.Domain)
+	return &Registration{ServerID: srv.ID, Domain: srv.Domain, BaseURL: srv.BaseURL, Software: srv.Software,
+		Fingerprint: Fingerprint(priv.Public().(ed25519.PublicKey))}, nil
 }
 
 // ConnectMastodon checks a Mastodon access token with real API calls, stores

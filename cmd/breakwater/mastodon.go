@@ -14,6 +14,7 @@ import (
 )
 
 const mastodonUsage = `usage:
+  breakwater mastodon add <https://mastodon.example> [--json]   (a server without FASP: prints its serverId)
   breakwater mastodon connect <serverId> --api-url <https://mastodon.example> --token <token>
                               [--webhook-secret <secret>] [--dry-run] [--signup-review report|note|none]
                               [--post-reject report|sensitive|silence|suspend] [--post-review report|none] [--json]
@@ -51,7 +52,7 @@ func cmdMastodon(ctx context.Context, args []string, io stdio) error {
 	}
 	serverID := pos[0]
 	switch sub {
-	case "connect", "set-secret", "status", "disconnect":
+	case "add", "connect", "set-secret", "status", "disconnect":
 	default:
 		return usageErr("unknown mastodon command %q\n%s", sub, mastodonUsage)
 	}
@@ -65,6 +66,17 @@ func cmdMastodon(ctx context.Context, args []string, io stdio) error {
 	defer app.Close(ctx)
 	svc := app.svc
 	switch sub {
+	case "add":
+		reg, err := svc.AddMastodonServer(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(io.out, map[string]string{"serverId": reg.ServerID, "domain": reg.Domain})
+		}
+		fmt.Fprintf(io.out, "Server ID: %s\n\nNext: breakwater mastodon connect %s --api-url %s --token <token>\n",
+			reg.ServerID, reg.ServerID, strings.TrimSuffix(reg.BaseURL, "/api/fasp"))
+		return nil
 	case "connect":
 		setup, err := svc.ConnectMastodon(ctx, serverID, provider.MastodonConnectInput{
 			APIURL: apiURL, Token: token, WebhookSecret: secret,

@@ -112,6 +112,19 @@ func TestMastodonCommands(t *testing.T) {
 	if code, _, _ = runCLI(t, "", "mastodon", "status", reg.ServerID); code != 1 {
 		t.Errorf("status after disconnect: exit %d", code)
 	}
+
+	// A Mastodon without FASP is added directly, then connected.
+	code, out, errOut = runCLI(t, "", "mastodon", "add", m.Server.URL, "--json")
+	var added map[string]string
+	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added["serverId"] == "" {
+		t.Fatalf("add: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut = runCLI(t, "", "mastodon", "connect", added["serverId"], "--api-url", m.Server.URL, "--token", "tok-cli"); code != 0 {
+		t.Errorf("connect an added server: %s", errOut)
+	}
+	if code, _, _ = runCLI(t, "", "mastodon", "add", "https://mastodon.example/path"); code != 1 {
+		t.Errorf("add with a path: exit %d", code)
+	}
 }
 
 // registerForCLI registers a server in the CLI's database, as
