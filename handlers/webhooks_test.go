@@ -378,6 +378,24 @@ func TestMastodonQueriesScopedByServer(t *testing.T) {
 	if _, err := app.DB.GetMastodonConnection(ctx, "srv-a"); err != nil {
 		t.Errorf("deleting srv-b removed srv-a: %v", err)
 	}
+
+	// Retention removes what has ended, never what is still to do.
+	done := now.Add(-time.Hour)
+	if err := app.DB.CompleteMastodonEvent(ctx, "srv-a", 1, models.MastodonDone, "done", done); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.DB.FinishMastodonAction(ctx, "srv-a", 1, models.MastodonActionResult{State: models.MastodonDone, At: done}); err != nil {
+		t.Fatal(err)
+	}
+	_ = app.DB.InsertMastodonActions(ctx, []models.MastodonAction{{ServerID: "srv-a", EventID: 1, Kind: models.ActionWatch,
+		AccountID: "1", State: models.MastodonPending, NextAttemptAt: now.Add(time.Hour)}})
+	n, err := app.DB.PruneMastodon(ctx, now)
+	if err != nil || n != 2 {
+		t.Errorf("pruned %d rows (%v), want the done event and the done action", n, err)
+	}
+	if w, _ := app.DB.OpenMastodonWatches(ctx, "srv-a"); len(w) != 1 {
+		t.Errorf("open watch pruned: %v", w)
+	}
 }
 
 func waitUntil(t *testing.T, cond func() bool) {

@@ -325,6 +325,23 @@ func (d *DB) MastodonQueueStats(ctx context.Context, serverID string) (*Mastodon
 	return st, nil
 }
 
+// PruneMastodon deletes what retention allows, on every server: events
+// processed before before (Mastodon stops retrying a delivery within days,
+// so their keys are no longer needed to spot duplicates) and actions that
+// ended before it. Pending events and actions, and open watches, stay.
+func (d *DB) PruneMastodon(ctx context.Context, before time.Time) (int64, error) {
+	db := d.WithContext(ctx)
+	a := db.Where("state <> ? AND done_at < ?", MastodonPending, before).Delete(&MastodonAction{})
+	if a.Error != nil {
+		return 0, fmt.Errorf("prune mastodon actions: %w", a.Error)
+	}
+	e := db.Where("state <> ? AND processed_at < ?", MastodonPending, before).Delete(&MastodonEvent{})
+	if e.Error != nil {
+		return a.RowsAffected, fmt.Errorf("prune mastodon events: %w", e.Error)
+	}
+	return a.RowsAffected + e.RowsAffected, nil
+}
+
 // RecentMastodonActions lists a server's latest actions, newest first.
 func (d *DB) RecentMastodonActions(ctx context.Context, serverID string, limit int) ([]MastodonAction, error) {
 	var out []MastodonAction

@@ -67,13 +67,30 @@ func (w *mastodonWorker) run() {
 	}()
 	tick := time.NewTicker(mastodonPollEvery)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		w.s.runMastodonQueue(ctx, w.id)
+		if now := w.s.now(); now.Sub(pruned) > time.Hour {
+			pruned = now
+			w.s.pruneMastodon(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// pruneMastodon applies the check retention period to the webhook queue
+// and the action history.
+func (s *Service) pruneMastodon(ctx context.Context) {
+	n, err := s.db.PruneMastodon(ctx, s.now().Add(-s.opts.Retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.opts.Logger.WarnContext(ctx, "prune mastodon queue", "error", err)
+	case n > 0:
+		s.opts.Logger.InfoContext(ctx, "retention: mastodon events and actions deleted", "rows", n)
 	}
 }
 
