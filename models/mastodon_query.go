@@ -287,6 +287,16 @@ func (d *DB) PostponeMastodonWatches(ctx context.Context, serverID string, next 
 		Update("next_attempt_at", next).Error
 }
 
+// ClaimMastodonWatches moves a server's due watches to their next check,
+// and reports whether any were due: of several replicas, only the one whose
+// update found them polls Mastodon.
+func (d *DB) ClaimMastodonWatches(ctx context.Context, serverID string, now, next time.Time) (bool, error) {
+	res := d.WithContext(ctx).Model(&MastodonAction{}).
+		Where("server_id = ? AND kind = ? AND state = ? AND next_attempt_at <= ?", serverID, ActionWatch, MastodonPending, now).
+		Update("next_attempt_at", next)
+	return res.RowsAffected > 0, res.Error
+}
+
 // MastodonStats summarises a server's queue for the status command.
 type MastodonStats struct {
 	Events      map[string]int64

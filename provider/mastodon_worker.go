@@ -21,6 +21,7 @@ import (
 const (
 	mastodonPollEvery   = time.Second
 	mastodonLease       = 2 * time.Minute
+	mastodonCallTimeout = time.Minute // well inside the lease
 	mastodonBatch       = 20
 	mastodonMaxAttempts = 10
 	mastodonBackoffBase = 2 * time.Second
@@ -99,7 +100,7 @@ func (s *Service) pruneMastodon(ctx context.Context) {
 func (s *Service) runMastodonQueue(ctx context.Context, worker string) {
 	log := s.opts.Logger
 	for ctx.Err() == nil {
-		events, err := s.db.ClaimMastodonEvents(ctx, s.claim(worker))
+		events, err := s.db.ClaimMastodonEvents(ctx, s.claim(worker, mastodonBatch))
 		if err != nil {
 			if ctx.Err() == nil {
 				log.WarnContext(ctx, "claim mastodon events", "error", err)
@@ -113,20 +114,21 @@ func (s *Service) runMastodonQueue(ctx context.Context, worker string) {
 			break
 		}
 	}
+	// Actions are claimed one at a time: each may wait on Mastodon for up
+	// to mastodonCallTimeout, and a lease must outlast the work it covers,
+	// or another replica would take the same action.
 	for ctx.Err() == nil {
-		actions, err := s.db.ClaimMastodonActions(ctx, s.claim(worker))
+		actions, err := s.db.ClaimMastodonActions(ctx, s.claim(worker, 1))
 		if err != nil {
 			if ctx.Err() == nil {
 				log.WarnContext(ctx, "claim mastodon actions", "error", err)
 			}
 			return
 		}
-		for i := range actions {
-			s.runMastodonAction(ctx, &actions[i])
-		}
-		if len(actions) < mastodonBatch {
+		if len(actions) == 0 {
 			break
 		}
+		s.runMastodonAction(ctx, &actions[0])
 	}
 	servers, err := s.db.MastodonServersToPoll(ctx, s.now())
 	if err != nil {
@@ -136,14 +138,19 @@ func (s *Service) runMastodonQueue(ctx context.Context, worker string) {
 		return
 	}
 	for _, id := range servers {
-		if err := s.PollMastodonOutcomes(ctx, id); err != nil && ctx.Err() == nil {
+		now := s.now()
+		mine, err := s.db.ClaimMastodonWatches(ctx, id, now, now.Add(mastodonWatchEvery))
+		if err == nil && mine {
+			err = s.pollMastodonOutcomes(ctx, id)
+		}
+		if err != nil && ctx.Err() == nil {
 			log.WarnContext(ctx, "poll mastodon outcomes", "server_id", id, "error", err)
 		}
 	}
 }
 
-func (s *Service) claim(worker string) models.Claim {
-	return models.Claim{Worker: worker, Now: s.now(), Lease: mastodonLease, Limit: mastodonBatch}
+func (s *Service) claim(worker string, limit int) models.Claim {
+	return models.Claim{Worker: worker, Now: s.now(), Lease: mastodonLease, Limit: limit}
 }
 
 // backoff is the delay before attempt n+1: 2 s doubling, at most an hour.
@@ -408,11 +415,13 @@ func (s *Service) runMastodonAction(ctx context.Context, a *models.MastodonActio
 		return
 	}
 	if conn.State != models.MastodonActive {
-		// Broken by an earlier action of this batch: wait, uncounted, for a new token.
+		// Broken since this action was claimed: wait, uncounted, for a new token.
 		_ = s.db.RetryMastodonAction(ctx, a.ServerID, a.ID, models.MastodonActionResult{Attempts: a.Attempts, HTTPStatus: a.HTTPStatus, Error: a.LastError}, s.now())
 		return
 	}
-	resultID, err := s.callMastodon(ctx, conn, client, a)
+	callCtx, cancel := context.WithTimeout(ctx, mastodonCallTimeout)
+	resultID, err := s.callMastodon(callCtx, client, a)
+	cancel()
 	now := s.now()
 	res := models.MastodonActionResult{Attempts: a.Attempts + 1, HTTPStatus: mastodon.StatusOf(err), ResultID: resultID, At: now}
 	var ae *mastodon.APIError
@@ -460,7 +469,7 @@ func (s *Service) runMastodonAction(ctx context.Context, a *models.MastodonActio
 
 // callMastodon makes the API call of one action; it returns the id of what
 // Mastodon created (a report).
-func (s *Service) callMastodon(ctx context.Context, conn *models.MastodonConnection, c *mastodon.Client, a *models.MastodonAction) (string, error) {
+func (s *Service) callMastodon(ctx context.Context, c *mastodon.Client, a *models.MastodonAction) (string, error) {
 	switch a.Kind {
 	case models.ActionApprove:
 		return "", c.Approve(ctx, a.AccountID)
@@ -656,14 +665,18 @@ func (s *Service) closeWatch(ctx context.Context, a *models.MastodonAction, verd
 // account a moderator never decides stops being watched after two weeks.
 // The worker runs this every ten minutes for servers with open watches.
 func (s *Service) PollMastodonOutcomes(ctx context.Context, serverID string) error {
+	if err := s.db.PostponeMastodonWatches(ctx, serverID, s.now().Add(mastodonWatchEvery)); err != nil {
+		return fmt.Errorf("postpone watches: %w", err)
+	}
+	return s.pollMastodonOutcomes(ctx, serverID)
+}
+
+func (s *Service) pollMastodonOutcomes(ctx context.Context, serverID string) error {
 	watches, err := s.db.OpenMastodonWatches(ctx, serverID)
 	if err != nil || len(watches) == 0 {
 		return err
 	}
 	now := s.now()
-	if err := s.db.PostponeMastodonWatches(ctx, serverID, now.Add(mastodonWatchEvery)); err != nil {
-		return fmt.Errorf("postpone watches: %w", err)
-	}
 	_, client, err := s.mastodonClient(ctx, serverID)
 	if err != nil {
 		return err
