@@ -408,3 +408,68 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestMastodonQueueClaimedOnce: workers claiming concurrently (replicas on
+// PostgreSQL with SKIP LOCKED; one SQLite writer) never take the same event,
+// and a lease that runs out makes an event claimable again.
+func TestMastodonQueueClaimedOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		app := handlertest.NewApp(t, tg, handlertest.Config{})
+		app.Stop(t) // no worker of its own
+		db, err := models.Open(ctx, models.Options{URL: tg.URL, SQLitePath: tg.Path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		now := time.Now().UTC()
+		const n = 60
+		for i := 0; i < n; i++ {
+			if _, err := db.InsertMastodonEvent(ctx, &models.MastodonEvent{ServerID: "srv", EventType: "status.created",
+				ObjectKey: strings.Repeat("1", i+1), ObjectID: "1", State: models.MastodonPending, NextAttemptAt: now, ReceivedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type claimed struct {
+			worker string
+			ids    []uint64
+		}
+		results := make(chan claimed, 4)
+		for w := 0; w < 4; w++ {
+			go func(worker string) {
+				var ids []uint64
+				for {
+					evs, err := db.ClaimMastodonEvents(ctx, models.Claim{Worker: worker, Now: now, Lease: time.Minute, Limit: 5})
+					if err != nil {
+						t.Errorf("claim: %v", err)
+						break
+					}
+					if len(evs) == 0 {
+						break
+					}
+					for _, e := range evs {
+						ids = append(ids, e.ID)
+					}
+				}
+				results <- claimed{worker, ids}
+			}("w" + strings.Repeat("x", w))
+		}
+		seen := map[uint64]string{}
+		for w := 0; w < 4; w++ {
+			r := <-results
+			for _, id := range r.ids {
+				if other, dup := seen[id]; dup {
+					t.Errorf("event %d claimed by %s and %s", id, other, r.worker)
+				}
+				seen[id] = r.worker
+			}
+		}
+		if len(seen) != n {
+			t.Errorf("%d of %d events claimed", len(seen), n)
+		}
+		later, err := db.ClaimMastodonEvents(ctx, models.Claim{Worker: "late", Now: now.Add(2 * time.Minute), Lease: time.Minute, Limit: n})
+		if err != nil || len(later) != n {
+			t.Errorf("after the leases ran out %d events were claimable (%v), want %d", len(later), err, n)
+		}
+	})
+}
