@@ -19,6 +19,7 @@ import (
 	"github.com/breakwater-fasp/breakwater/models/testdb"
 	"github.com/breakwater-fasp/breakwater/provider"
 	"github.com/breakwater-fasp/breakwater/provider/fault"
+	"github.com/breakwater-fasp/breakwater/provider/mastodon"
 )
 
 func postWebhook(t *testing.T, url string, header map[string]string, body []byte) (int, map[string]any) {
@@ -472,4 +473,43 @@ func TestMastodonQueueClaimedOnce(t *testing.T) {
 			t.Errorf("after the leases ran out %d events were claimable (%v), want %d", len(later), err, n)
 		}
 	})
+}
+
+// TestMastodonPendingPagination: the client follows the fake's Link
+// headers (Mastodon's max_id pagination, newest first) through every page.
+func TestMastodonPendingPagination(t *testing.T) {
+	m := handlertest.NewMastodonAdmin(t)
+	m.AddToken("tok", true, fullScopes...)
+	want := map[string]bool{}
+	for i := 0; i < 5; i++ {
+		a := m.SignUp(handlertest.FakeAccount{Username: "u" + strings.Repeat("x", i), Email: "u@mail.example", IP: "192.0.2.1"})
+		want[a.ID] = true
+	}
+	m.SignUp(handlertest.FakeAccount{Username: "open", Email: "o@mail.example", Approved: true})
+	c, err := mastodon.NewClient(m.Server.URL, "tok", http.DefaultClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accs, complete, err := c.PendingAccounts(context.Background(), 2, 10)
+	if err != nil || !complete {
+		t.Fatalf("pending accounts: complete %v, %v", complete, err)
+	}
+	got := map[string]bool{}
+	for i, a := range accs {
+		got[a.ID] = true
+		if i > 0 && len(a.ID) == len(accs[i-1].ID) && a.ID > accs[i-1].ID {
+			t.Errorf("page order: %s after %s, want newest first", a.ID, accs[i-1].ID)
+		}
+	}
+	if len(accs) != 5 || len(got) != 5 {
+		t.Fatalf("got %d accounts (%d distinct), want the 5 pending ones", len(accs), len(got))
+	}
+	for id := range want {
+		if !got[id] {
+			t.Errorf("pending account %s missing", id)
+		}
+	}
+	if calls := m.Calls("GET /api/v1/admin/accounts"); len(calls) != 3 {
+		t.Errorf("%d pages read, want 3 of at most 2", len(calls))
+	}
 }

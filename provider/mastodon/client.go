@@ -170,10 +170,11 @@ func (c *Client) GetAccount(ctx context.Context, id string) (*AdminAccount, erro
 }
 
 // PendingAccounts lists accounts awaiting approval, following the Link
-// rel="next" pagination Mastodon sends, for at most maxPages pages of 100.
-// complete is false when more pages were left unread.
-func (c *Client) PendingAccounts(ctx context.Context, maxPages int) (accounts []AdminAccount, complete bool, err error) {
-	next := "/api/v1/admin/accounts?pending=true&limit=100"
+// rel="next" pagination Mastodon sends, for at most maxPages pages of
+// pageSize (Mastodon allows up to 200). complete is false when more pages
+// were left unread.
+func (c *Client) PendingAccounts(ctx context.Context, pageSize, maxPages int) (accounts []AdminAccount, complete bool, err error) {
+	next := "/api/v1/admin/accounts?limit=" + strconv.Itoa(pageSize) + "&pending=true"
 	for page := 0; page < maxPages; page++ {
 		var batch []AdminAccount
 		hdr, err := c.callHeader(ctx, http.MethodGet, next, nil, &batch)

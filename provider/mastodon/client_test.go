@@ -120,14 +120,14 @@ func TestPendingAccountsFollowsLinkHeader(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, _ := NewClient(srv.URL, "t", srv.Client())
-	accs, complete, err := c.PendingAccounts(context.Background(), 10)
+	accs, complete, err := c.PendingAccounts(context.Background(), 100, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(accs) != 3 || !complete {
 		t.Fatalf("got %d accounts, complete %v", len(accs), complete)
 	}
-	accs, complete, err = c.PendingAccounts(context.Background(), 1)
+	accs, complete, err = c.PendingAccounts(context.Background(), 100, 1)
 	if err != nil || len(accs) != 2 || complete {
 		t.Fatalf("one page: %d accounts, complete %v, %v", len(accs), complete, err)
 	}
