@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,21 +262,12 @@ func (s *Service) verifyMastodonToken(ctx context.Context, c *mastodon.Client, s
 	}
 	if len(missing) > 0 {
 		hint := ""
-		if slicesContains(missing, mastodon.ScopeWriteReports) {
+		if slices.Contains(missing, mastodon.ScopeWriteReports) {
 			hint = " (write:reports is needed because reports are filed; choose none/account actions to do without)"
 		}
 		return nil, nil, fault.Invalid("token", "the token lacks the scope(s) %s%s", strings.Join(missing, " "), hint)
 	}
 	return app.Scopes, nil, nil
-}
-
-func slicesContains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // mastodonConnectErr turns a failed check of the token into an error the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/breakwater-fasp/breakwater/models"
 	"github.com/breakwater-fasp/breakwater/provider/fault"
@@ -31,7 +30,7 @@ const (
 // Nothing slow happens here: Mastodon waits for the answer, and one insert
 // is all that must be done before a 2xx for the event never to be lost.
 func (s *Service) ReceiveMastodonWebhook(ctx context.Context, serverID, signature string, body []byte) (WebhookOutcome, error) {
-	if serverID == "" || len(serverID) > 64 || !printableID(serverID) {
+	if !validID(serverID) {
 		return "", fault.ErrNotFound
 	}
 	conn, err := s.db.GetMastodonConnection(ctx, serverID)
@@ -95,12 +94,4 @@ func (s *Service) ReceiveMastodonWebhook(ctx context.Context, serverID, signatur
 		return WebhookDuplicate, nil
 	}
 	return WebhookQueued, nil
-}
-
-// printableID refuses ids that could not have been issued (NewID is
-// lower-case Crockford base32), without a database round trip.
-func printableID(id string) bool {
-	return strings.IndexFunc(id, func(r rune) bool {
-		return !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_')
-	}) < 0
 }

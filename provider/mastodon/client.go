@@ -159,7 +159,7 @@ func (c *Client) ProbeAdminAccounts(ctx context.Context) error {
 
 // GetAccount loads one account through the Admin API.
 func (c *Client) GetAccount(ctx context.Context, id string) (*AdminAccount, error) {
-	if !validID(id) {
+	if !ValidID(id) {
 		return nil, fmt.Errorf("get account: invalid id")
 	}
 	var a AdminAccount
@@ -228,7 +228,7 @@ func (c *Client) AddNote(ctx context.Context, id, content string) error {
 }
 
 func (c *Client) accountPost(ctx context.Context, id, what string, body any) error {
-	if !validID(id) {
+	if !ValidID(id) {
 		return fmt.Errorf("%s account: invalid id", what)
 	}
 	if err := c.call(ctx, http.MethodPost, "/api/v1/admin/accounts/"+id+"/"+what, body, nil); err != nil {
@@ -252,12 +252,12 @@ const MaxCommentLength = 1000
 // FileReport files a spam report (POST /api/v1/reports, category "spam",
 // not forwarded) and returns the report's id.
 func (c *Client) FileReport(ctx context.Context, in ReportInput) (string, error) {
-	if !validID(in.AccountID) {
+	if !ValidID(in.AccountID) {
 		return "", errors.New("file report: invalid account id")
 	}
 	ids := make([]string, 0, len(in.StatusIDs))
 	for _, s := range in.StatusIDs {
-		if validID(s) {
+		if ValidID(s) {
 			ids = append(ids, s)
 		}
 	}
@@ -274,7 +274,7 @@ func (c *Client) FileReport(ctx context.Context, in ReportInput) (string, error)
 	if err := c.call(ctx, http.MethodPost, "/api/v1/reports", body, &out); err != nil {
 		return "", fmt.Errorf("file report on account %s: %w", in.AccountID, err)
 	}
-	if !validID(out.ID) {
+	if !ValidID(out.ID) {
 		return "", errors.New("file report: Mastodon's answer has no report id")
 	}
 	return out.ID, nil

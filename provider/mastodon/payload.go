@@ -122,7 +122,7 @@ func ParseEvent(body []byte) (*Event, error) {
 	if err := json.Unmarshal(ev.Object, &head); err != nil {
 		return nil, payloadErr("%s: object: %s", ev.Type, jsonProblem(err))
 	}
-	if !validID(head.ID) {
+	if !ValidID(head.ID) {
 		return nil, payloadErr("%s: object.id must be Mastodon's numeric id as a string", ev.Type)
 	}
 	ev.ObjectID, ev.Key = head.ID, head.ID
@@ -130,7 +130,7 @@ func ParseEvent(body []byte) (*Event, error) {
 	case EventAccountCreated, EventAccountApproved:
 		ev.AccountID = head.ID
 	case EventStatusCreated, EventStatusUpdated:
-		if head.Account == nil || !validID(head.Account.ID) {
+		if head.Account == nil || !ValidID(head.Account.ID) {
 			return nil, payloadErr("%s: object.account.id is missing", ev.Type)
 		}
 		ev.AccountID = head.Account.ID
@@ -138,7 +138,7 @@ func ParseEvent(body []byte) (*Event, error) {
 			ev.Key = head.ID + "@" + head.EditedAt.UTC().Format(time.RFC3339Nano)
 		}
 	case EventReportCreated, EventReportUpdated:
-		if head.TargetAccount != nil && validID(head.TargetAccount.ID) {
+		if head.TargetAccount != nil && ValidID(head.TargetAccount.ID) {
 			ev.AccountID = head.TargetAccount.ID
 		}
 		if ev.Type == EventReportUpdated && head.UpdatedAt != nil {
@@ -148,9 +148,10 @@ func ParseEvent(body []byte) (*Event, error) {
 	return &ev, nil
 }
 
-// validID accepts Mastodon's ids: decimal digits (Snowflake-like bigints),
-// sent as strings.
-func validID(s string) bool {
+// ValidID accepts Mastodon's ids: decimal digits (Snowflake-like bigints),
+// sent as strings. Ids read back from storage are checked with it before
+// they are spliced into a URL path.
+func ValidID(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false
 	}
@@ -161,10 +162,6 @@ func validID(s string) bool {
 	}
 	return true
 }
-
-// ValidID reports whether s looks like a Mastodon object id, so that ids
-// read back from storage are never spliced into a URL path unchecked.
-func ValidID(s string) bool { return validID(s) }
 
 func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
