@@ -235,6 +235,19 @@ func TestMastodonEndToEnd(t *testing.T) {
 		if d != "reject" {
 			t.Errorf("spam post: %s", d)
 		}
+		// REST::Account rounds created_at to midnight; the sign-up Breakwater
+		// received minutes ago is the better age.
+		rec, err := app.Svc.GetCheck(ctx, sid, spamCheck)
+		if err != nil {
+			t.Fatal(err)
+		}
+		young := false
+		for _, r := range rec.Reasons {
+			young = young || (r.Code == "new_account" && strings.Contains(r.Message, "less than an hour"))
+		}
+		if !young {
+			t.Errorf("the post's author is not seen as less than an hour old: %+v", rec.Reasons)
+		}
 		spamReports := reportOn(alice.ID)
 		if len(spamReports) != 1 || len(spamReports[0].StatusIDs) != 1 || spamReports[0].StatusIDs[0] != spam.ID {
 			t.Fatalf("reports on the spam post: %+v", spamReports)

@@ -86,6 +86,9 @@ func (s *Service) mastodonStatus(ctx context.Context, conn *models.MastodonConne
 		if err != nil {
 			return "", skip("%s", err.Error())
 		}
+		if err := s.refineAccountAge(ctx, e, &in); err != nil {
+			return "", err
+		}
 		res, err := s.ScreenContentFor(ctx, e.ServerID, in)
 		if err != nil {
 			return "", screenErr(err)
@@ -112,6 +115,24 @@ func (s *Service) mastodonStatus(ctx context.Context, conn *models.MastodonConne
 		return "", err
 	}
 	return outcome(e.Decision, kinds, conn.DryRun), nil
+}
+
+// refineAccountAge corrects the author's age: REST::Account rounds
+// created_at down to midnight, which makes an account opened minutes ago
+// look hours old. When Breakwater received the account's sign-up, that
+// moment is the better creation time.
+func (s *Service) refineAccountAge(ctx context.Context, e *models.MastodonEvent, in *screening.ContentInput) error {
+	signup, err := s.db.MastodonSignupEvent(ctx, e.ServerID, e.AccountID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find the author's sign-up: %w", err)
+	}
+	if signup.ReceivedAt.After(in.Author.CreatedAt) && signup.ReceivedAt.Sub(in.Author.CreatedAt) < 24*time.Hour {
+		in.Author.CreatedAt = signup.ReceivedAt
+	}
+	return nil
 }
 
 func outcome(decision string, kinds []string, dryRun bool) string {
