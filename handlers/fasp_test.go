@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func TestActivationUnknownCapability(t *testing.T) {
 		{"POST", "/capabilities/callback/1/activation", 404},
 		{"DELETE", "/capabilities/trends/0/activation", 204},
 		{"POST", "/capabilities/signup_screening/0/activation", 204},
-		{"POST", "/capabilities/signup_screening/0/activation", 204}, // idempotent
+		{"POST", "/capabilities/signup_screening/0.1/activation", 204}, // full version accepted, idempotent
 	} {
 		if r := m.Call(t, p, tc.method, tc.path, nil); r.Status != tc.want {
 			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
@@ -284,7 +285,9 @@ func TestSuspendedServerAndRateLimit(t *testing.T) {
 	reg, p := app.Register(t, m)
 	var last handlertest.Response
 	for i := 0; i < 5; i++ {
-		last = m.Call(t, p, "GET", "/provider_info", nil)
+		// distinct query strings: identical requests in one second would
+		// carry identical (deterministic Ed25519) signatures, i.e. replays
+		last = m.Call(t, p, "GET", "/provider_info?n="+strconv.Itoa(i), nil)
 	}
 	if last.Status != 429 || last.Header.Get("Retry-After") == "" {
 		t.Fatalf("burst past the limit: %d Retry-After=%q, want 429 with Retry-After", last.Status, last.Header.Get("Retry-After"))

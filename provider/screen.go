@@ -204,7 +204,12 @@ func (s *Service) RecordFeedback(ctx context.Context, serverID string, in Feedba
 	if err := json.Unmarshal([]byte(row.Features), &f); err != nil {
 		return fmt.Errorf("decode features of check %s: %w", row.ID, err)
 	}
-	s.engine.Learn(serverID, f, in.Verdict, prev)
+	if err := s.engine.Learn(serverID, f, in.Verdict, prev); err != nil {
+		// The verdict is stored; learning from it failed (features of an
+		// older version). Say so in the log, not to the moderator.
+		s.opts.Logger.WarnContext(ctx, "learn from feedback", "server_id", serverID, "check_id", row.ID, "error", err)
+		return nil
+	}
 	s.saveLearningSoon()
 	return nil
 }
