@@ -149,3 +149,33 @@ func pathAt(body []byte, offset int64) string {
 		}
 	}
 }
+
+// requireMembers reports the first of paths ("author.local") missing from a
+// JSON object body. Go structs cannot tell a missing member from its zero
+// value, and the spec requires some members to be present even when false
+// or empty; a parent that is missing is reported instead of its children.
+func requireMembers(body []byte, paths ...string) error {
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(body, &root); err != nil {
+		return nil // decodeJSON already reported what is wrong
+	}
+	for _, p := range paths {
+		obj := root
+		parts := strings.Split(p, ".")
+		for i, name := range parts {
+			raw, ok := obj[name]
+			if !ok || string(raw) == "null" {
+				field := strings.Join(parts[:i+1], ".")
+				return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
+			}
+			if i < len(parts)-1 {
+				obj = nil
+				if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
+					field := strings.Join(parts[:i+1], ".")
+					return &badRequest{code: "invalid_field", field: field, msg: field + " must be an object", status: http.StatusUnprocessableEntity}
+				}
+			}
+		}
+	}
+	return nil
+}

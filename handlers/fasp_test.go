@@ -375,3 +375,8 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("readyz with the database closed: %d, want 503 with Retry-After", resp.StatusCode)
 	}
 }
+
+func signRequest(req *http.Request, body []byte, p *handlertest.FaspProvider) error {
+	req.Header.Set("Accept", "application/json")
+	return msgsig.SignRequest(req, body, p.ServerID, p.ServerPrivateKey, time.Now())
+}

@@ -11,7 +11,7 @@ import (
 
 func (h *Handlers) signupCheckCreate(c echo.Context) error {
 	var in screening.SignupInput
-	if err := h.bind(c, &in); err != nil {
+	if err := h.bind(c, &in, "account"); err != nil {
 		return err
 	}
 	res, err := h.svc.ScreenSignup(c.Request().Context(), caller(c), in)
@@ -24,7 +24,7 @@ func (h *Handlers) signupCheckCreate(c echo.Context) error {
 
 func (h *Handlers) contentCheckCreate(c echo.Context) error {
 	var in screening.ContentInput
-	if err := h.bind(c, &in); err != nil {
+	if err := h.bind(c, &in, "post", "author", "post.text", "post.visibility", "post.mentions", "author.acct", "author.createdAt", "author.local"); err != nil {
 		return err
 	}
 	res, err := h.svc.ScreenContent(c.Request().Context(), caller(c), in)
@@ -61,11 +61,15 @@ func (h *Handlers) feedbackCreate(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// bind decodes the (already read, size-limited) JSON body into v.
-func (h *Handlers) bind(c echo.Context, v any) error {
+// bind decodes the (already read, size-limited) JSON body into v and checks
+// that the required members are present.
+func (h *Handlers) bind(c echo.Context, v any, required ...string) error {
 	body, err := h.readBody(c)
 	if err != nil {
 		return err
 	}
-	return decodeJSON(body, v)
+	if err := decodeJSON(body, v); err != nil {
+		return err
+	}
+	return requireMembers(body, required...)
 }
