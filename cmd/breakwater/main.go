@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"version":     {"print the version", cmdVersion},
 		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},
 		"mastodon":    {"connect a server's Mastodon admin webhooks and Admin API (connect, set-secret, status, disconnect)", cmdMastodon},
+		"loadtest":    {"load a running service with signed checks from simulated servers and print figures", cmdLoadtest},
 		"check":       {"send one sign-up or content check from JSON on standard input (any server software)", cmdCheck},
 	}
 }
