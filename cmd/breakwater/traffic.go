@@ -73,7 +73,7 @@ func (t *traffic) post(domain string, now time.Time) screening.ContentInput {
 	if t.rng.IntN(5) == 0 {
 		text = t.pick(jaSentences) + t.pick(jaSentences)
 	}
-	var mentions []screening.Mention
+	mentions := []screening.Mention{} // present even when empty: the spec requires the member
 	html := "<p>"
 	for i := 0; i < t.rng.IntN(3); i++ {
 		acct := t.pick(firstNames) + "@" + t.pick([]string{domain, "mastodon.social", "fosstodon.org"})
