@@ -40,6 +40,8 @@ type chartTick struct {
 type chartLabel struct {
 	X    float64
 	Text string
+	// Alt marks every other label, which narrow screens hide.
+	Alt bool
 }
 
 // series is one stack segment (or grouped bar) of every bucket.
@@ -54,10 +56,10 @@ type series struct {
 const (
 	chartW      = 720
 	chartH      = 260
-	chartLeft   = 64
+	chartLeft   = 76
 	chartRight  = 8
-	chartTop    = 12
-	chartBottom = 36
+	chartTop    = 16
+	chartBottom = 46
 )
 
 // barChart lays out buckets as bars; stacked puts the series on top of
@@ -109,7 +111,7 @@ func barChart(ss []series, labels, titles []string, stacked bool) chart {
 		}
 		ch.Bars = append(ch.Bars, bar)
 		if labels[i] != "" {
-			ch.Labels = append(ch.Labels, chartLabel{X: round1(x + barW/2), Text: labels[i]})
+			ch.Labels = append(ch.Labels, chartLabel{X: round1(x + barW/2), Text: labels[i], Alt: len(ch.Labels)%2 == 1})
 		}
 	}
 	return ch

@@ -43,6 +43,32 @@ func (c *catalog) Msg(english string) string {
 	return english
 }
 
+// sourceLang is the language the engine writes reason messages and signal
+// descriptions in.
+const sourceLang = "en"
+
+// Reason explains a reason code in this language: the engine's own message
+// in its language, elsewhere the catalogue's explanation of the code (or,
+// for a code it does not know, the engine's message).
+func (c *catalog) Reason(code, message string) string {
+	if c.Lang == sourceLang {
+		return message
+	}
+	if s, ok := c.messages["reason."+code]; ok {
+		return s
+	}
+	return message
+}
+
+// Original is the engine's message when Reason replaced it, so the page
+// can show it too; "" in the engine's language.
+func (c *catalog) Original(message string) string {
+	if c.Lang == sourceLang {
+		return ""
+	}
+	return message
+}
+
 // Time formats a time for this language, always in UTC.
 func (c *catalog) Time(t time.Time) string {
 	if t.IsZero() {
