@@ -25,7 +25,7 @@ func mastodonPolicy(t *testing.T, app *handlertest.App, serverID string) {
 		{ID: "followers", Pattern: "cheap followers", Gate: screening.GateSignup, Weight: 100},
 		{ID: "curious", Pattern: "crypto curious", Gate: screening.GateSignup, Weight: 75},
 		{ID: "prize", Pattern: "claim your prize", Gate: screening.GateContent, Weight: 100},
-		{ID: "giveaway", Pattern: "token giveaway", Gate: screening.GateContent, Weight: 75},
+		{ID: "giveaway", Pattern: "token giveaway", Gate: screening.GateContent, Weight: 45}, // + new_account: review
 		{ID: "bakers", Pattern: "bakery", Weight: -60},
 	}
 	if _, err := app.Svc.SetPolicy(context.Background(), serverID, p); err != nil {

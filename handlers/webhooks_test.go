@@ -513,3 +513,58 @@ func TestMastodonPendingPagination(t *testing.T) {
 		t.Errorf("%d pages read, want 3 of at most 2", len(calls))
 	}
 }
+
+// TestMastodonConfiguredActions: the non-default settings call the Admin
+// API endpoints they name: an account action for a rejected post, a
+// moderation note for a held sign-up, and the failure of a note on a
+// Mastodon without the notes API is recorded, not retried.
+func TestMastodonConfiguredActions(t *testing.T) {
+	ctx := context.Background()
+	app := handlertest.NewApp(t, testdb.SQLite(t), handlertest.Config{})
+	m := handlertest.NewMastodonAdmin(t)
+	m.NotesAPI = true
+	sid, _ := connectMastodon(t, app, m, provider.MastodonSettings{SignupReview: "note", PostReject: "silence", PostReview: "none"})
+	held := m.SignUp(handlertest.FakeAccount{Username: "kim", Email: "kim@mail.example", IP: "192.0.2.77",
+		InviteRequest: "crypto curious", Confirmed: true})
+	bob := m.SignUp(handlertest.FakeAccount{Username: "bob", Email: "bob@mail.example", IP: "198.51.100.9",
+		InviteRequest: "from the bakery", Confirmed: true, Approved: true})
+	deliver(t, m, 202)
+	waitIdle(t, app, sid)
+	m.Post(handlertest.FakeStatus{AccountID: bob.ID, Content: "<p>claim your prize</p>"})
+	giveaway := m.Post(handlertest.FakeStatus{AccountID: bob.ID, Content: "<p>token giveaway today</p>"})
+	deliver(t, m, 202, 200)
+	waitIdle(t, app, sid)
+	if _, d := eventCheck(t, app, sid, "status.created", giveaway.ID); d != "review" {
+		t.Errorf("giveaway post: %s, want review (and, configured so, no report)", d)
+	}
+
+	notes := m.Calls("POST /api/v1/admin/accounts/" + held.ID + "/notes")
+	if len(notes) != 1 || notes[0].Status != 200 || !strings.Contains(notes[0].Body["content"].(string), "Breakwater: review") {
+		t.Errorf("note calls %+v", notes)
+	}
+	actions := m.Calls("POST /api/v1/admin/accounts/" + bob.ID + "/action")
+	if len(actions) != 1 || actions[0].Body["type"] != "silence" || !m.Account(bob.ID).Silenced {
+		t.Errorf("account action calls %+v", actions)
+	}
+	if n := len(m.Calls("POST /api/v1/reports")); n != 0 {
+		t.Errorf("%d reports filed, none configured", n)
+	}
+
+	// A Mastodon without the notes API answers 404: recorded as failed, once.
+	m.NotesAPI = false
+	other := m.SignUp(handlertest.FakeAccount{Username: "lee", Email: "lee@mail.example", IP: "192.0.2.99",
+		InviteRequest: "crypto curious", Confirmed: true})
+	deliver(t, m, 202, 200)
+	waitIdle(t, app, sid)
+	if n := len(m.Calls("POST /api/v1/admin/accounts/" + other.ID + "/notes")); n != 1 {
+		t.Errorf("%d note attempts, want 1", n)
+	}
+	st, _ := app.Svc.MastodonStatus(ctx, sid)
+	failed := false
+	for _, a := range st.RecentActions {
+		failed = failed || (a.Kind == "note" && a.AccountID == other.ID && a.State == "failed" && a.HTTPStatus == 404)
+	}
+	if !failed {
+		t.Errorf("the failed note is not shown: %+v", st.RecentActions)
+	}
+}
