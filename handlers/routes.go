@@ -55,6 +55,8 @@ func (h *Handlers) routes(e *echo.Echo) {
 	admin.GET("/debug", h.debugIndex)
 	admin.GET("/usage", h.usageIndex)
 	admin.GET("/usage.csv", h.usageCSV)
+	admin.GET("/mastodon", h.mastodonShow)
+	admin.GET("/alerts", h.alertsShow)
 
 	// The provider's operator.
 	op := e.Group("/operator", h.webContext, h.requireRole(provider.RoleOperator), h.checkForm)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/breakwater-fasp/breakwater/provider"
+	"github.com/breakwater-fasp/breakwater/provider/fault"
 )
 
 // adminOverview is the dashboard: decisions per hour and per day, top
@@ -170,4 +172,20 @@ func writeUsageCSV(c echo.Context, filename string, header []string, rows func(*
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// mastodonShow is the server's Mastodon connection (admin webhooks in,
+// Admin API actions out), read-only: it is set up with the operator's
+// 'breakwater mastodon connect'.
+func (h *Handlers) mastodonShow(c echo.Context) error {
+	st, err := h.svc.MastodonStatus(c.Request().Context(), h.serverID(c))
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		return err
+	}
+	return h.render(c, http.StatusOK, "mastodon.html", map[string]any{"Title": "mastodon.title", "Status": st})
+}
+
+// alertsShow explains that alerts are not available yet.
+func (h *Handlers) alertsShow(c echo.Context) error {
+	return h.render(c, http.StatusOK, "alerts.html", map[string]any{"Title": "alerts.title"})
 }

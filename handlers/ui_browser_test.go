@@ -299,7 +299,9 @@ func TestBrowserAdminJourney(t *testing.T) {
 	for _, pg := range []struct{ name, path, sel string }{
 		{"10-debug", "/admin/debug", "table"},
 		{"11-usage", "/admin/usage", "table"},
-		{"12-policy", "/admin/policy", "#f-reviewAt"},
+		{"12a-mastodon", "/admin/mastodon", "h1"},
+		{"12b-alerts", "/admin/alerts", "h1"},
+		{"12c-policy", "/admin/policy", "#f-reviewAt"},
 	} {
 		c.run(chromedp.Navigate(u+pg.path), chromedp.WaitVisible(pg.sel, chromedp.ByQuery))
 		c.shoot(pg.name)

@@ -159,6 +159,7 @@ func TestWebJapanese(t *testing.T) {
 		"/": "スパム審査", "/privacy": "プライバシーポリシー", "/admin": "過去 24 時間", "/admin/checks": "判定ログ",
 		"/admin/checks/" + id: "あなたの判断", "/admin/policy": "しきい値", "/admin/setup": "鍵のフィンガープリント",
 		"/admin/debug": "デバッグログ", "/admin/usage": "利用状況", "/nope": "エラー 404",
+		"/admin/mastodon": "Mastodon との連携", "/admin/alerts": "まだ利用できません",
 	}
 	for path, want := range pages {
 		b.get(path).contains(`<html lang="ja">`, want)
