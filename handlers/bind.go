@@ -154,26 +154,38 @@ func pathAt(body []byte, offset int64) string {
 // JSON object body. Go structs cannot tell a missing member from its zero
 // value, and the spec requires some members to be present even when false
 // or empty; a parent that is missing is reported instead of its children.
+// Each object on the way is parsed once.
 func requireMembers(body []byte, paths ...string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	objects := map[string]map[string]json.RawMessage{}
 	var root map[string]json.RawMessage
 	if err := json.Unmarshal(body, &root); err != nil {
 		return nil // decodeJSON already reported what is wrong
 	}
+	objects[""] = root
+	missing := func(field string) error {
+		return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
+	}
 	for _, p := range paths {
-		obj := root
-		parts := strings.Split(p, ".")
-		for i, name := range parts {
-			raw, ok := obj[name]
-			if !ok || string(raw) == "null" {
-				field := strings.Join(parts[:i+1], ".")
-				return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
-			}
-			if i < len(parts)-1 {
-				obj = nil
-				if err := json.Unmarshal(raw, &obj); err != nil || obj == nil {
-					field := strings.Join(parts[:i+1], ".")
-					return &badRequest{code: "invalid_field", field: field, msg: field + " must be an object", status: http.StatusUnprocessableEntity}
-				}
+		parent, name := "", p
+		if i := strings.LastIndexByte(p, '.'); i >= 0 {
+			parent, name = p[:i], p[i+1:]
+		}
+		obj, ok := objects[parent]
+		if !ok {
+			// parents are listed before their members
+			return missing(parent)
+		}
+		raw, ok := obj[name]
+		if !ok || string(raw) == "null" {
+			return missing(p)
+		}
+		if len(raw) > 0 && raw[0] == '{' {
+			var child map[string]json.RawMessage
+			if json.Unmarshal(raw, &child) == nil {
+				objects[p] = child
 			}
 		}
 	}

@@ -1,39 +1,66 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
-// InsertCheck stores a decided check and counts it in the day's usage, in
-// one transaction: a check is durable before its answer is sent. On
-// PostgreSQL a non-empty notify payload is announced on ChecksChannel when
-// the transaction commits, for the other replicas.
-func (d *DB) InsertCheck(ctx context.Context, c *Check, capability, notify string) error {
+// InsertCheck stores a decided check: a check is durable before its answer
+// is sent. It is one statement on purpose: usage is counted separately
+// (AddUsage) and other replicas are told in batches (Notify), because a
+// per-server counter row or a NOTIFY inside this transaction would
+// serialise commits.
+func (d *DB) InsertCheck(ctx context.Context, c *Check) error {
+	if err := d.WithContext(ctx).Create(c).Error; err != nil {
+		return fmt.Errorf("insert check: %w", err)
+	}
+	return nil
+}
+
+// GetChecksByID loads checks by id, for replicas that were told of them.
+func (d *DB) GetChecksByID(ctx context.Context, ids []string) ([]Check, error) {
+	var out []Check
+	err := d.WithContext(ctx).Where("id IN ?", ids).Order("created_at, id").Find(&out).Error
+	return out, err
+}
+
+// UsageKey names one usage counter.
+type UsageKey struct {
+	ServerID, Day, Capability string
+}
+
+// AddUsage adds counts to the usage counters in one transaction, in a fixed
+// key order so that replicas flushing at once cannot deadlock.
+func (d *DB) AddUsage(ctx context.Context, counts map[UsageKey]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	keys := make([]UsageKey, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b UsageKey) int {
+		return cmp.Or(cmp.Compare(a.ServerID, b.ServerID), cmp.Compare(a.Day, b.Day), cmp.Compare(a.Capability, b.Capability))
+	})
 	return d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(c).Error; err != nil {
-			return fmt.Errorf("insert check: %w", err)
-		}
-		if err := addUsage(tx, c.ServerID, capability, c.CreatedAt, 1); err != nil {
-			return fmt.Errorf("count usage: %w", err)
-		}
-		if notify != "" && d.Dialect == "postgres" {
-			return tx.Exec("SELECT pg_notify(?, ?)", ChecksChannel, notify).Error
+		for _, k := range keys {
+			u := Usage{ServerID: k.ServerID, Day: k.Day, Capability: k.Capability, Count: counts[k]}
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "server_id"}, {Name: "day"}, {Name: "capability"}},
+				DoUpdates: clause.Assignments(map[string]any{"count": gorm.Expr("usages.count + ?", counts[k])}),
+			}).Create(&u).Error
+			if err != nil {
+				return fmt.Errorf("add usage: %w", err)
+			}
 		}
 		return nil
 	})
-}
-
-func addUsage(tx *gorm.DB, serverID, capability string, at time.Time, n int64) error {
-	u := Usage{ServerID: serverID, Day: at.UTC().Format("2006-01-02"), Capability: capability, Count: n}
-	return tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "server_id"}, {Name: "day"}, {Name: "capability"}},
-		DoUpdates: clause.Assignments(map[string]any{"count": gorm.Expr("usages.count + ?", n)}),
-	}).Create(&u).Error
 }
 
 // GetCheckByID loads a check whatever its server, for replicas that learn

@@ -37,6 +37,10 @@ type DB struct {
 	*gorm.DB
 	// Dialect is "postgres" or "sqlite".
 	Dialect string
+	// async is a small second pool on PostgreSQL whose commits do not wait
+	// for the WAL flush (synchronous_commit=off), for records whose loss in
+	// a crash costs little (replay-protection entries); nil on SQLite.
+	async *gorm.DB
 }
 
 // Open connects to the database Options names. It does not migrate.
@@ -99,11 +103,33 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &DB{DB: db, Dialect: dialect}, nil
+	out := &DB{DB: db, Dialect: dialect}
+	if dialect == "postgres" {
+		sep := "?"
+		if strings.Contains(opts.URL, "?") {
+			sep = "&"
+		}
+		async, err := gorm.Open(postgres.New(postgres.Config{DSN: opts.URL + sep + "synchronous_commit=off"}), cfg)
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("open asynchronous-commit pool: %w", err)
+		}
+		if adb, err := async.DB(); err == nil {
+			adb.SetMaxOpenConns(8)
+			adb.SetMaxIdleConns(8)
+		}
+		out.async = async
+	}
+	return out, nil
 }
 
-// Close releases the connection pool.
+// Close releases the connection pools.
 func (d *DB) Close() error {
+	if d.async != nil {
+		if a, err := d.async.DB(); err == nil {
+			_ = a.Close()
+		}
+	}
 	sqlDB, err := d.DB.DB()
 	if err != nil {
 		return err

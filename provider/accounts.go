@@ -279,7 +279,7 @@ func (s *Service) SessionByToken(ctx context.Context, token string) (*Session, e
 			// The server was deleted (by the CLI): its admins are signed out.
 			return nil, dbErr("load session server", err)
 		}
-		used, err := s.db.MonthUsage(ctx, srv.ID, now)
+		used, err := s.monthUsage(ctx, srv.ID, now)
 		if err != nil {
 			return nil, fmt.Errorf("read usage of %s: %w", srv.ID, err)
 		}

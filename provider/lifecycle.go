@@ -51,10 +51,14 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.opts.DatabaseURL != "" {
 		lctx, cancel := context.WithCancel(context.Background())
 		s.stopListen = cancel
-		s.jobs.Add(1)
+		s.jobs.Add(2)
 		go func() {
 			defer s.jobs.Done()
 			s.listen(lctx)
+		}()
+		go func() {
+			defer s.jobs.Done()
+			s.announcer(lctx)
 		}()
 	}
 	s.StartMastodonWorker()
@@ -69,18 +73,32 @@ func (s *Service) janitor() {
 	defer hourly.Stop()
 	minutely := time.NewTicker(time.Minute)
 	defer minutely.Stop()
+	secondly := time.NewTicker(time.Second)
+	defer secondly.Stop()
 	s.runRetention(ctx)
 	for {
 		select {
 		case <-s.stopJobs:
 			s.saveLearning(context.WithoutCancel(ctx))
+			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
+				s.opts.Logger.Error("write usage counts at shutdown", "error", err)
+			}
 			return
+		case <-secondly.C:
+			if err := s.FlushUsage(ctx); err != nil {
+				s.opts.Logger.Warn("write usage counts", "error", err)
+			}
 		case <-s.learnDirty:
 			s.saveLearning(ctx)
 			// at most one save every few seconds
 			select {
 			case <-time.After(5 * time.Second):
-			case <-ctx.Done():
+			case <-s.stopJobs:
+				s.saveLearning(context.WithoutCancel(ctx))
+				if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
+					s.opts.Logger.Error("write usage counts at shutdown", "error", err)
+				}
+				return
 			}
 		case <-minutely.C:
 			if _, err := s.db.PruneSignatures(ctx, s.now()); err != nil {

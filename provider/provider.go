@@ -123,6 +123,8 @@ type Service struct {
 	replica    string
 	seen       *idSet
 	stopListen context.CancelFunc
+	usage      *usageCounter
+	notes      pendingNotes
 	// learnDirty is signalled when learned state should be saved soon.
 	learnDirty chan struct{}
 	// web is the web interface's in-memory state (sign-in throttles).
@@ -155,6 +157,7 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 		stopJobs:   make(chan struct{}),
 		replica:    newReplicaID(),
 		seen:       newIDSet(200_000),
+		usage:      newUsageCounter(),
 	}
 	return s, nil
 }

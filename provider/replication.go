@@ -13,24 +13,25 @@ import (
 )
 
 // Several replicas share one PostgreSQL. Each keeps the screening windows in
-// memory, so every stored check is announced with NOTIFY and the other
-// replicas fold it into their own windows (engine.Observe); on reconnection
-// a replica catches up from the checks table. Replay protection and the
-// checks themselves live in the database, so they need nothing more.
+// memory, so stored checks are announced with NOTIFY (their ids, batched
+// every 100 ms) and the other replicas load and fold them into their own
+// windows (engine.Observe); on (re)connection a replica catches up from the
+// checks table. Replay protection and the checks themselves live in the
+// database, so they need nothing more.
 
-// checkNote is the NOTIFY payload for a stored check.
+// checkNote is the NOTIFY payload: the ids of checks one replica stored
+// since its last announcement.
 type checkNote struct {
-	Replica  string          `json:"r"`
-	ServerID string          `json:"s"`
-	CheckID  string          `json:"c"`
-	At       time.Time       `json:"t"`
-	Decision string          `json:"d"`
-	Features json.RawMessage `json:"f,omitempty"`
+	Replica string   `json:"r"`
+	IDs     []string `json:"i"`
 }
 
-// maxNotify keeps payloads under PostgreSQL's 8000-byte limit; larger
-// features are fetched from the table instead.
-const maxNotify = 7500
+// maxNotifyIDs keeps a payload well under PostgreSQL's 8000-byte limit.
+const maxNotifyIDs = 200
+
+// announceInterval is how often stored checks are announced: the bound on
+// how stale another replica's windows can be, well inside a second.
+const announceInterval = 100 * time.Millisecond
 
 func newReplicaID() string {
 	var b [8]byte
@@ -38,17 +39,48 @@ func newReplicaID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// notePayload encodes the announcement of a stored check.
-func (s *Service) notePayload(row *models.Check) string {
-	n := checkNote{Replica: s.replica, ServerID: row.ServerID, CheckID: row.ID, At: row.CreatedAt, Decision: row.Decision,
-		Features: json.RawMessage(row.Features)}
-	b, err := json.Marshal(n)
-	if err != nil || len(b) > maxNotify {
-		n.Features = nil
-		b, _ = json.Marshal(n)
+// announce queues a stored check for the next batch announcement.
+func (s *Service) announce(id string) {
+	s.seen.add(id)
+	if s.opts.DatabaseURL == "" {
+		return
 	}
-	s.seen.add(row.ID)
-	return string(b)
+	s.notes.mu.Lock()
+	s.notes.ids = append(s.notes.ids, id)
+	s.notes.mu.Unlock()
+}
+
+// flushAnnouncements sends the queued ids in as few notifications as fit.
+func (s *Service) flushAnnouncements(ctx context.Context) {
+	s.notes.mu.Lock()
+	ids := s.notes.ids
+	s.notes.ids = nil
+	s.notes.mu.Unlock()
+	for len(ids) > 0 {
+		n := min(len(ids), maxNotifyIDs)
+		b, _ := json.Marshal(checkNote{Replica: s.replica, IDs: ids[:n]})
+		if err := s.db.Notify(ctx, models.ChecksChannel, string(b)); err != nil {
+			// The checks are stored; other replicas pick them up when they
+			// next catch up. Say it once per failed batch.
+			s.opts.Logger.Warn("announce checks to other replicas", "checks", n, "error", err)
+		}
+		ids = ids[n:]
+	}
+}
+
+// announcer flushes announcements until the service closes.
+func (s *Service) announcer(ctx context.Context) {
+	t := time.NewTicker(announceInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.flushAnnouncements(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			s.flushAnnouncements(ctx)
+		}
+	}
 }
 
 // listen follows the other replicas' checks until the service closes.
@@ -59,9 +91,6 @@ func (s *Service) listen(ctx context.Context) {
 		lastMu.Lock()
 		since := last
 		lastMu.Unlock()
-		if since.IsZero() {
-			return // the start-up rebuild already covered everything
-		}
 		// Catch up on what arrived while the connection was down.
 		_ = s.db.EachRecentCheck(ctx, since.Add(-5*time.Second), func(c *models.Check) error {
 			s.observeRow(c)
@@ -70,23 +99,22 @@ func (s *Service) listen(ctx context.Context) {
 	}
 	fn := func(payload string) {
 		var n checkNote
-		if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Replica == s.replica {
+		if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Replica == s.replica || len(n.IDs) == 0 {
 			return
 		}
-		lastMu.Lock()
-		if n.At.After(last) {
-			last = n.At
+		rows, err := s.db.GetChecksByID(ctx, n.IDs)
+		if err != nil {
+			s.opts.Logger.Warn("load checks announced by another replica", "error", err)
+			return
 		}
-		lastMu.Unlock()
-		if len(n.Features) == 0 {
-			row, err := s.db.GetCheckByID(ctx, n.CheckID)
-			if err != nil {
-				return
+		for i := range rows {
+			lastMu.Lock()
+			if rows[i].CreatedAt.After(last) {
+				last = rows[i].CreatedAt
 			}
-			s.observeRow(row)
-			return
+			lastMu.Unlock()
+			s.observeRow(&rows[i])
 		}
-		s.observe(n.CheckID, n.ServerID, n.Features, n.At, n.Decision)
 	}
 	lastMu.Lock()
 	last = s.now()
@@ -100,11 +128,11 @@ func (s *Service) observeRow(c *models.Check) {
 	if c.Features == "" {
 		return
 	}
-	s.observe(c.ID, c.ServerID, json.RawMessage(c.Features), c.CreatedAt, c.Decision)
+	s.observe(c.ID, c.ServerID, []byte(c.Features), c.CreatedAt, c.Decision)
 }
 
 // observe folds one check into the engine once, whichever way it arrived.
-func (s *Service) observe(checkID, serverID string, raw json.RawMessage, at time.Time, decision string) {
+func (s *Service) observe(checkID, serverID string, raw []byte, at time.Time, decision string) {
 	if !s.seen.add(checkID) {
 		return
 	}
@@ -140,4 +168,10 @@ func (s *idSet) add(id string) bool {
 	s.next = (s.next + 1) % len(s.ring)
 	s.m[id] = struct{}{}
 	return true
+}
+
+// pendingNotes holds ids stored since the last announcement.
+type pendingNotes struct {
+	mu  sync.Mutex
+	ids []string
 }

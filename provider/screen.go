@@ -126,9 +126,11 @@ func (s *Service) store(ctx context.Context, serverID, capability string, out sc
 		ID: models.NewID(at), ServerID: serverID, Gate: out.Gate, Decision: out.Decision, Score: out.Score,
 		Reasons: string(rjson), CampaignID: out.CampaignID, Features: string(features), SubjectKey: subject, CreatedAt: at,
 	}
-	if err := s.db.InsertCheck(ctx, row, capability, s.notePayload(row)); err != nil {
+	if err := s.db.InsertCheck(ctx, row); err != nil {
 		return nil, fmt.Errorf("store check: %w: %w", fault.ErrUnavailable, err)
 	}
+	s.announce(row.ID)
+	s.usage.add(serverID, capability, at)
 	return &CheckResult{CheckID: row.ID, Decision: out.Decision, Score: out.Score, Reasons: reasons, CampaignID: out.CampaignID}, nil
 }
 
@@ -306,7 +308,7 @@ func (s *Service) checkQuota(ctx context.Context, serverID string) error {
 	if quota <= 0 {
 		return nil
 	}
-	used, err := s.db.MonthUsage(ctx, serverID, s.now())
+	used, err := s.monthUsage(ctx, serverID, s.now())
 	if err != nil {
 		return fmt.Errorf("read usage: %w: %w", fault.ErrUnavailable, err)
 	}

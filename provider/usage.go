@@ -77,7 +77,7 @@ func (s *Service) QuotaStatus(ctx context.Context, serverID string) (Quota, erro
 		return Quota{}, dbErr("load server "+serverID, err)
 	}
 	now := s.now()
-	used, err := s.db.MonthUsage(ctx, serverID, now)
+	used, err := s.monthUsage(ctx, serverID, now)
 	if err != nil {
 		return Quota{}, fmt.Errorf("read usage of %s: %w", serverID, err)
 	}

@@ -43,6 +43,7 @@ type config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
+	PprofListen        string
 	// web interface
 	RegistrationMode string
 	InviteCode       string
@@ -97,6 +98,7 @@ func (c *config) bind(fs *flag.FlagSet) {
 	str(&c.PrivacyNoteFile, "privacy-note-file", "BREAKWATER_PRIVACY_NOTE_FILE", "", "text file whose paragraphs the built-in privacy page shows as the operator's own (controller, jurisdiction, ...)")
 	str(&c.LogLevel, "log-level", "BREAKWATER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "BREAKWATER_LOG_FORMAT", "text", "log format: text or json")
+	str(&c.PprofListen, "pprof-listen", "BREAKWATER_PPROF_LISTEN", "", "loopback address for Go profiling endpoints (/debug/pprof), e.g. 127.0.0.1:6060; empty disables them")
 	dur(&c.SignatureMaxAge, "signature-max-age", "BREAKWATER_SIGNATURE_MAX_AGE", 300*time.Second, "how far a request's created time may be in the past or future")
 	dur(&c.KeyGrace, "key-grace", "BREAKWATER_KEY_GRACE", 7*24*time.Hour, "how long an old key stays valid after rotate-key")
 	dur(&c.Retention, "retention", "BREAKWATER_RETENTION", 30*24*time.Hour, "how long check details are kept")
@@ -221,6 +223,11 @@ func (c *config) validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		bad("%v", err)
 	}
+	if c.PprofListen != "" {
+		if host, _, err := net.SplitHostPort(c.PprofListen); err != nil || !isLoopback(host) {
+			bad("pprof listen address %q must be a loopback host:port: profiles expose internals", c.PprofListen)
+		}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log format %q must be text or json", c.LogFormat)
 	}
@@ -283,4 +290,12 @@ func parseFlags(name string, args []string, io stdio, extra func(fs *flag.FlagSe
 		return nil, nil, err
 	}
 	return c, pos, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

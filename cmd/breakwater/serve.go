@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/handlers"
@@ -50,6 +51,9 @@ func cmdServe(ctx context.Context, args []string, io stdio) error {
 	}
 	app.log.Info("breakwater listening", "address", ln.Addr().String(), "public_url", cfg.publicURL.String(),
 		"database", app.db.Dialect, "version", version)
+	if cfg.PprofListen != "" {
+		go servePprof(cfg.PprofListen, app)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -64,4 +68,19 @@ func cmdServe(ctx context.Context, args []string, io stdio) error {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// servePprof exposes Go's profiling endpoints on a separate loopback
+// listener, for operators diagnosing performance.
+func servePprof(addr string, app *App) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	app.log.Info("profiling endpoints listening", "address", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		app.log.Error("profiling listener", "error", err)
+	}
 }

@@ -16,7 +16,7 @@ import (
 const serversUsage = `usage:
   breakwater servers list [--json]
   breakwater servers show <serverId> [--json]
-  breakwater servers register <server url> [--base-url <fasp base url>] [--contact-email <e-mail>] [--json]
+  breakwater servers register <server url> [--base-url <fasp base url>] [--admin-email <e-mail>] [--json]
   breakwater servers suspend <serverId>
   breakwater servers unsuspend <serverId>
   breakwater servers delete <serverId> --yes
@@ -37,7 +37,7 @@ func cmdServers(ctx context.Context, args []string, io stdio) error {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 		fs.BoolVar(&yes, "yes", false, "confirm deletion")
 		fs.StringVar(&baseURL, "base-url", "", "the server's FASP base URL, when nodeinfo does not publish it")
-		fs.StringVar(&mail, "contact-email", "", "the server admin's e-mail for alerts")
+		fs.StringVar(&mail, "admin-email", "", "the server admin's e-mail for alerts")
 	})
 	if err != nil {
 		return err
