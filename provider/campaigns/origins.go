@@ -157,7 +157,9 @@ func (t *Tracker) Origins(now time.Time) []OriginReputation {
 		out = append(out, r)
 	}
 	t.mu.Unlock()
-	slices.SortFunc(out, func(a, b OriginReputation) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Domain, b.Domain)) })
+	slices.SortFunc(out, func(a, b OriginReputation) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Domain, b.Domain))
+	})
 	return out
 }
 

@@ -124,7 +124,7 @@ func TestMatchGrowthAndNotices(t *testing.T) {
 	}
 	// The campaign grew: a text 6 bits from the variant (9 from the
 	// original) now matches too.
-	drift := Query{Gate: GateContent, At: c.t, Text: ev.Text ^ 0b111111 << 20}
+	drift := Query{Gate: GateContent, At: c.t, Text: ev.Text ^ 0b111111<<20}
 	if _, ok := tr.Match(drift); !ok {
 		t.Fatal("grown evidence does not match a further variant")
 	}
