@@ -148,6 +148,7 @@ func (s *Service) topReasons(ctx context.Context, serverID string, since time.Ti
 }
 
 func (s *Service) gateDays(ctx context.Context, serverID string, start time.Time, n int) ([]GateDay, error) {
+	s.flushUsageForView(ctx)
 	rows, err := s.db.UsageRange(ctx, serverID, start.Format("2006-01-02"))
 	if err != nil {
 		return nil, fmt.Errorf("read usage of %s: %w", serverID, err)
