@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/provider/signals"
@@ -82,6 +83,30 @@ type Engine struct {
 
 	learn *learner
 	nb    *bayes
+
+	// campaigns is the network-wide campaign lookup the campaign signal
+	// reads (set once by the provider at start-up; nil: no campaigns).
+	campaigns atomic.Pointer[campaignLookup]
+}
+
+type campaignLookup struct{ signals.CampaignLookup }
+
+// SetCampaigns gives the engine the network-wide campaigns to match checks
+// against (provider/campaigns, through the provider). Until it is called,
+// the campaign signal never fires.
+func (e *Engine) SetCampaigns(l signals.CampaignLookup) {
+	if l == nil {
+		e.campaigns.Store(nil)
+		return
+	}
+	e.campaigns.Store(&campaignLookup{l})
+}
+
+func (e *Engine) campaignLookup() signals.CampaignLookup {
+	if l := e.campaigns.Load(); l != nil {
+		return l.CampaignLookup
+	}
+	return nil
 }
 
 // New builds an engine from options, validating them.

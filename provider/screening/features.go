@@ -55,6 +55,10 @@ type Features struct {
 	IPv6           bool  `json:"ipv6,omitempty"`
 	AppKey         Key64 `json:"appKey,omitempty"`      // client application
 	ReasonPrint    Key64 `json:"reasonPrint,omitempty"` // SimHash of the sign-up reason
+	// SignupPattern is the keyed hash of how a scripted sign-up looks:
+	// e-mail domain, username shape class, and client application (or,
+	// for the web form, the IP prefix). Campaigns cluster on it.
+	SignupPattern Key64 `json:"signupPattern,omitempty"`
 
 	// Content gate.
 	AuthorAgeSeconds int64    `json:"authorAgeSeconds,omitempty"` // at the time of the check
@@ -66,8 +70,16 @@ type Features struct {
 	LinkDomains      []string `json:"linkDomains,omitempty"`  // link hosts, sorted
 	MediaKeys        []Key64  `json:"mediaKeys,omitempty"`    // keyed hashes of attachment SHA-256s
 	MediaPHashes     []Key64  `json:"mediaPhashes,omitempty"` // perceptual hashes
+	// Origin is a remote author's server (the domain of author.acct), kept
+	// in clear as the spec allows, for per-origin campaign reputation;
+	// empty for local authors.
+	Origin string `json:"origin,omitempty"`
 
 	// Signals are the codes that contributed a non-zero weight, sorted;
 	// moderator feedback adjusts the server's weights for exactly these.
 	Signals []string `json:"signals,omitempty"`
+	// Campaign is the campaign the check matched when it was decided
+	// (Outcome.CampaignID), so that replicas and replays count it for
+	// that campaign.
+	Campaign string `json:"campaign,omitempty"`
 }

@@ -51,6 +51,7 @@ func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *sig
 	in.Now = now
 	in.Policy = &cp.view
 	in.Lists = e.lists
+	in.Campaigns = e.campaignLookup()
 	st := checkState{e: e, now: now}
 	learned := e.learn.multipliers(serverID, e)
 
@@ -81,12 +82,18 @@ func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *sig
 	}
 
 	reasons := make([]Reason, 0, len(hits))
+	var campaign Reason // the kept reason of the hit that named a campaign
+	campaignID := ""
 	for _, h := range hits {
 		w := int(math.Round(h.Points))
 		if w == 0 && h.Hit.Points != 0 {
 			continue // weighted down to nothing by the policy
 		}
-		reasons = append(reasons, Reason{Code: h.Code, Message: h.Message, Weight: w})
+		r := Reason{Code: h.Code, Message: h.Message, Weight: w}
+		if h.CampaignID != "" && campaignID == "" {
+			campaign, campaignID = r, h.CampaignID
+		}
+		reasons = append(reasons, r)
 	}
 	slices.SortFunc(reasons, func(a, b Reason) int {
 		return cmp.Or(cmp.Compare(b.Weight, a.Weight), cmp.Compare(a.Code, b.Code), cmp.Compare(a.Message, b.Message))
@@ -94,6 +101,12 @@ func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *sig
 	if len(reasons) > maxReasons {
 		reasons = reasons[:maxReasons]
 	}
+	// campaignId is reported exactly when its reason is (the spec's
+	// invariant): a reason weighted to nothing or cut above drops both.
+	if campaignID != "" && !slices.Contains(reasons, campaign) {
+		campaignID = ""
+	}
+	f.Campaign = campaignID
 	sum := 0
 	var fired []string
 	for _, r := range reasons {
@@ -112,5 +125,5 @@ func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *sig
 	case score >= cp.reviewAt:
 		decision = Review
 	}
-	return Outcome{Gate: in.Gate, Decision: decision, Score: score, Reasons: reasons, Features: f, At: now}
+	return Outcome{Gate: in.Gate, Decision: decision, Score: score, Reasons: reasons, CampaignID: campaignID, Features: f, At: now}
 }

@@ -177,7 +177,7 @@ type Outcome struct {
 	Decision   string    `json:"decision"`
 	Score      int       `json:"score"`
 	Reasons    []Reason  `json:"reasons"`
-	CampaignID string    `json:"campaignId,omitempty"` // "" until campaigns exist
+	CampaignID string    `json:"campaignId,omitempty"` // the campaign a kept "campaign" reason matched
 	Features   Features  `json:"features"`
 	At         time.Time `json:"at"` // the engine clock when the check was screened
 }

@@ -20,6 +20,38 @@ type Input struct {
 	Lists     *Lists
 	Signup    *SignupFacts  // nil on the content gate
 	Content   *ContentFacts // nil on the sign-up gate
+	// Campaigns looks up network-wide campaigns; nil when the engine has
+	// none (tests, commands that do not screen).
+	Campaigns CampaignLookup
+}
+
+// CampaignLookup is the read side of the network-wide campaigns
+// (provider/campaigns), as the campaign signal needs it.
+type CampaignLookup interface {
+	// MatchCampaign finds the active campaign whose evidence the check's
+	// fingerprints match.
+	MatchCampaign(q CampaignQuery) (CampaignMatch, bool)
+	// BurstCampaign names the active sign-up campaign that hit serverID
+	// recently, i.e. that explains its current sign-up burst.
+	BurstCampaign(serverID string, at time.Time) (string, bool)
+}
+
+// CampaignQuery is one check's fingerprints.
+type CampaignQuery struct {
+	Gate    string
+	At      time.Time
+	Text    uint64   // SimHash of the post text
+	Media   []uint64 // keyed hashes of attachment SHA-256s
+	PHashes []uint64 // perceptual hashes
+	Links   []string // link hosts
+	Signup  uint64   // sign-up pattern
+}
+
+// CampaignMatch is the campaign a check matched.
+type CampaignMatch struct {
+	ID string
+	// Confirmed by the operator or by moderators of several servers.
+	Confirmed bool
 }
 
 // FreshAge is the account age below which an author counts as a fresh
@@ -47,6 +79,7 @@ type SignupFacts struct {
 	Reason          string // normalised reason text
 	ReasonTokens    []string
 	ReasonPrint     uint64 // SimHash of the reason; 0 when too short
+	Pattern         uint64 // keyed hash of e-mail domain, username shape class and client application (or IP prefix)
 	FormSeconds     *float64
 	Honeypot        bool
 	Invited         bool

@@ -59,6 +59,10 @@ type Hit struct {
 	Code    string
 	Points  float64
 	Message string
+	// CampaignID names the campaign a hit of the campaign signal matched;
+	// the engine reports it as the check's campaignId exactly when the
+	// hit's reason is kept.
+	CampaignID string
 }
 
 // Info describes a signal for the engine, the policy editor and the docs.

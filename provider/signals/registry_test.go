@@ -9,9 +9,10 @@ import (
 )
 
 // specCodes are the reason codes of spec/spam_detection/v0.1 that signals
-// produce ("campaign" comes from campaign tracking, not from a signal).
+// produce ("campaign" is a signal too: it reads provider/campaigns through
+// Input.Campaigns).
 var specCodes = []string{
-	"allow_listed", "application_burst", "classifier", "deny_listed_email_domain", "direct_to_strangers",
+	"allow_listed", "application_burst", "campaign", "classifier", "deny_listed_email_domain", "direct_to_strangers",
 	"display_name_matches_username", "disposable_email", "duplicate_media", "email_no_mx",
 	"email_provider_burst", "email_reuse", "form_too_fast", "honeypot", "invited", "ip_prefix_velocity",
 	"ip_velocity", "keyword_rule", "link_deny_listed", "link_domain_burst", "link_domain_new",
