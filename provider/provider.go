@@ -124,6 +124,7 @@ type Service struct {
 	seen       *idSet
 	stopListen context.CancelFunc
 	usage      *usageCounter
+	writer     *models.CheckWriter
 	notes      pendingNotes
 	// learnDirty is signalled when learned state should be saved soon.
 	learnDirty chan struct{}
@@ -158,6 +159,7 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 		replica:    newReplicaID(),
 		seen:       newIDSet(200_000),
 		usage:      newUsageCounter(),
+		writer:     models.NewCheckWriter(db, 0, 0),
 	}
 	return s, nil
 }
@@ -166,6 +168,7 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 // then cancels what is left.
 func (s *Service) Close(ctx context.Context) error {
 	s.stopOnce.Do(func() {
+		s.writer.Close()
 		close(s.stopJobs)
 		if s.stopListen != nil {
 			s.stopListen()

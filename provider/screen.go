@@ -126,7 +126,7 @@ func (s *Service) store(ctx context.Context, serverID, capability string, out sc
 		ID: models.NewID(at), ServerID: serverID, Gate: out.Gate, Decision: out.Decision, Score: out.Score,
 		Reasons: string(rjson), CampaignID: out.CampaignID, Features: string(features), SubjectKey: subject, CreatedAt: at,
 	}
-	if err := s.db.InsertCheck(ctx, row); err != nil {
+	if err := s.writer.Write(ctx, row); err != nil {
 		return nil, fmt.Errorf("store check: %w: %w", fault.ErrUnavailable, err)
 	}
 	s.announce(row.ID)
