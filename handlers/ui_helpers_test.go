@@ -231,3 +231,12 @@ func screenSignup(t testing.TB, m *handlertest.Mastodon, p *handlertest.FaspProv
 	}
 	return out
 }
+
+// regexpFind returns the first group of pattern in s, or "".
+func regexpFind(s, pattern string) string {
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
