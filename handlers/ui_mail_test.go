@@ -276,3 +276,26 @@ func TestWebRegistrationForm(t *testing.T) {
 	c := newBrowser(t, closed.URL).get("/register").want(200).lacks(`action="/register"`)
 	c.post("/register", url.Values{"serverUrl": {m.Server.URL}}).want(http.StatusForbidden)
 }
+
+// TestWebMailFailure logs a failed delivery without the address and still
+// answers the visitor the same way.
+func TestWebMailFailure(t *testing.T) {
+	smtp := newSMTPServer(t)
+	bad := strings.Replace(smtp.URL(), ":s3cret@", ":wrong@", 1)
+	app := newUIApp(t, testdb.SQLite(t), uiOptions{smtpURL: bad})
+	m := handlertest.NewMastodon(t)
+	registerServer(t, app, m, "admin@example.org")
+	b := newBrowser(t, app.URL).get("/password/forgot")
+	b.post("/password/forgot", url.Values{"email": {"admin@example.org"}}).wantRedirect("/password/forgot?done=reset_sent")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(app.Logs.String(), "send e-mail") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	logs := app.Logs.String()
+	if !strings.Contains(logs, "send e-mail") {
+		t.Fatal("the failed delivery was not logged")
+	}
+	if strings.Contains(logs, "admin@example.org") || strings.Contains(logs, "wrong") {
+		t.Errorf("the log names the address or the SMTP password: %s", logs)
+	}
+}

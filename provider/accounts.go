@@ -122,6 +122,7 @@ func checkPassword(field, pw, email string) *fault.ValidationError {
 // first *fault.ValidationError.
 type FieldErrors []*fault.ValidationError
 
+// Error lists every problem, field by field.
 func (e FieldErrors) Error() string {
 	msgs := make([]string, len(e))
 	for i, v := range e {

@@ -10,11 +10,14 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/models"
 )
+
+var emailRe = regexp.MustCompile(`[^\s<>"'()]+@[^\s<>"'()]+`)
 
 // Mail is one e-mail, already written in its reader's language.
 type Mail struct {
@@ -38,7 +41,8 @@ func (s *Service) sendInBackground(accountID, to string, m Mail) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := s.sendMail(ctx, to, m); err != nil {
-			s.opts.Logger.Error("send e-mail", "account_id", accountID, "error", err)
+			// SMTP replies often quote the recipient; never log an address.
+			s.opts.Logger.Error("send e-mail", "account_id", accountID, "error", emailRe.ReplaceAllString(err.Error(), "[address]"))
 		}
 	})
 	if !started {
