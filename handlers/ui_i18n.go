@@ -43,6 +43,15 @@ func (c *catalog) Msg(english string) string {
 	return english
 }
 
+// Signal names a signal by its reason code; a signal newer than the
+// catalogues shows its code.
+func (c *catalog) Signal(code string) string {
+	if s, ok := c.messages["signal."+code]; ok {
+		return s
+	}
+	return code
+}
+
 // sourceLang is the language the engine writes reason messages and signal
 // descriptions in.
 const sourceLang = "en"
@@ -61,9 +70,9 @@ func (c *catalog) Reason(code, message string) string {
 }
 
 // Original is the engine's message when Reason replaced it, so the page
-// can show it too; "" in the engine's language.
-func (c *catalog) Original(message string) string {
-	if c.Lang == sourceLang {
+// can show it too; "" when Reason returned it already.
+func (c *catalog) Original(code, message string) string {
+	if c.Reason(code, message) == message {
 		return ""
 	}
 	return message
