@@ -130,7 +130,7 @@ func (h *Handlers) landing(c echo.Context) error {
 }
 
 func (h *Handlers) privacy(c echo.Context) error {
-	return h.render(c, http.StatusOK, "privacy.html", map[string]any{"Title": "privacy.title", "Note": h.svc.PrivacyNote()})
+	return h.render(c, http.StatusOK, "privacy.html", map[string]any{"Title": "privacy.title", "Note": h.svc.PrivacyNote(), "Days": h.svc.RetentionDays()})
 }
 
 // dict builds a map for passing several values to a sub-template.

@@ -68,6 +68,15 @@ func (s *Service) PrivacyNote() []string {
 	return out
 }
 
+// RetentionDays is how long check details are kept, in whole days (at
+// least 1), for the privacy page.
+func (s *Service) RetentionDays() int {
+	if d := int(s.opts.Retention / (24 * time.Hour)); d > 0 {
+		return d
+	}
+	return 1
+}
+
 // SecureCookies tells whether cookies must be marked Secure (the public URL
 // is https).
 func (s *Service) SecureCookies() bool { return s.opts.PublicURL.Scheme == "https" }
