@@ -21,7 +21,10 @@ type CheckWriter struct {
 	in       chan *pendingCheck
 	stop     chan struct{}
 	done     chan struct{}
-	once     sync.Once
+	// mu orders enqueueing against Close: after Close, nothing is enqueued
+	// that the loop would not drain.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type pendingCheck struct {
@@ -50,11 +53,16 @@ func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 // Write stores c and returns once it is committed (or failed).
 func (w *CheckWriter) Write(ctx context.Context, c *Check) error {
 	p := &pendingCheck{c: c, err: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrWriterClosed
+	}
 	select {
 	case w.in <- p:
-	case <-w.stop:
-		return ErrWriterClosed
+		w.mu.RUnlock()
 	case <-ctx.Done():
+		w.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued, the row is written whatever happens to ctx: a caller
@@ -64,7 +72,12 @@ func (w *CheckWriter) Write(ctx context.Context, c *Check) error {
 
 // Close writes what is queued and stops the writer.
 func (w *CheckWriter) Close() {
-	w.once.Do(func() { close(w.stop) })
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.stop)
+	}
+	w.mu.Unlock()
 	<-w.done
 }
 
