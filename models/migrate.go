@@ -23,6 +23,10 @@ var migrations = []migration{
 			&Check{}, &LearningState{}, &Usage{})
 	}},
 	// Steps stay sorted by version: Migrate runs them in slice order.
+	{2, "campaigns, origin reputation and alerts", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Campaign{}, &CampaignServer{}, &CampaignOrigin{}, &OriginReputation{},
+			&AlertTarget{}, &Alert{}, &AlertDelivery{})
+	}},
 	{3, "mastodon webhooks and admin api", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&MastodonConnection{}, &MastodonEvent{}, &MastodonAction{})
 	}},

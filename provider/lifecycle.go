@@ -43,6 +43,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("rebuild screening windows: %w", err)
 	}
 	s.opts.Logger.InfoContext(ctx, "screening state rebuilt", "checks", n, "took", time.Since(started).Round(time.Millisecond))
+	if err := s.startCampaigns(ctx); err != nil { // campaigns.go: load campaigns, start their jobs
+		return err
+	}
 	s.jobs.Add(1)
 	go func() {
 		defer s.jobs.Done()

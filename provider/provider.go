@@ -65,6 +65,9 @@ type Options struct {
 	SessionIdle time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Campaigns tunes network-wide campaigns, the server feed and alerts
+	// (campaigns.go); the zero value means the defaults.
+	Campaigns CampaignOptions
 }
 
 func (o *Options) setDefaults() error {
@@ -130,6 +133,9 @@ type Service struct {
 	learnDirty chan struct{}
 	// web is the web interface's in-memory state (sign-in throttles).
 	web webState
+	// camp is the network-wide campaign tracker, feed and alerts
+	// (campaigns.go).
+	camp *campaignState
 }
 
 // New builds a Service. The engine may be nil for commands that only manage
@@ -161,6 +167,12 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 		usage:      newUsageCounter(),
 		writer:     models.NewCheckWriter(db, 0, 0),
 	}
+	camp, err := newCampaignState(s) // campaigns.go: the tracker and the engine's campaign lookup
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("campaigns: %w", err)
+	}
+	s.camp = camp
 	return s, nil
 }
 

@@ -141,6 +141,7 @@ func (s *Service) observe(checkID, serverID string, raw []byte, at time.Time, de
 		return
 	}
 	s.engine.Observe(serverID, f, at, decision)
+	s.observeCampaigns(s.bgCtx, checkID, serverID, &f, at, decision, false) // campaigns.go
 }
 
 // idSet remembers the most recent ids (a bounded ring), so a check is

@@ -131,6 +131,7 @@ func (s *Service) store(ctx context.Context, serverID, capability string, out sc
 	}
 	s.announce(row.ID)
 	s.usage.add(serverID, capability, at)
+	s.observeCampaigns(ctx, row.ID, serverID, &out.Features, at, out.Decision, true) // campaigns.go: count, grow, open
 	return &CheckResult{CheckID: row.ID, Decision: out.Decision, Score: out.Score, Reasons: reasons, CampaignID: out.CampaignID}, nil
 }
 
@@ -199,6 +200,7 @@ func (s *Service) RecordFeedback(ctx context.Context, serverID string, in Feedba
 	if err != nil {
 		return dbErr("record feedback", err)
 	}
+	s.campaignFeedback(ctx, serverID, row, in.Verdict, prev) // campaigns.go: confirmation, ghost ships
 	if prev == in.Verdict || row.Erased || row.Features == "" {
 		return nil
 	}

@@ -112,6 +112,10 @@ type Event struct {
 	Mentions    int
 	Direct      bool
 	BurstSignup bool
+	// Replay marks a check replayed from the store at start-up: it only
+	// rebuilds candidate clusters and burst state (its hits are already
+	// stored), and never proposes or notifies.
+	Replay bool
 }
 
 func (e *Event) origin() (domain, serverID string) {
@@ -432,6 +436,48 @@ func (t *Tracker) evidenceMatches(e *Evidence, q Query) bool {
 	return q.Signup != 0 && slices.Contains(e.Signups, q.Signup)
 }
 
+// Covered names the active campaign of kind k whose evidence overlaps e at
+// at, if there is one: a proposal it covers must not open a second
+// campaign.
+func (t *Tracker) Covered(k Kind, e Evidence, at time.Time) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var best *camp
+	for _, x := range t.camps {
+		if x.c.Kind == k && x.c.ActiveAt(at, t.p.Quiet) && t.overlaps(&x.c.Evidence, &e) && (best == nil || better(x, best)) {
+			best = x
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	return best.c.ID, true
+}
+
+// Overlaps reports whether two campaigns' evidence share a fingerprint
+// (within the match distances): the store uses it to keep replicas from
+// opening the same campaign twice.
+func (t *Tracker) Overlaps(a, b Evidence) bool {
+	return t.overlaps(&a, &b)
+}
+
+func (t *Tracker) overlaps(a, b *Evidence) bool {
+	for _, p := range b.Texts {
+		if t.evidenceMatches(a, Query{Text: p}) {
+			return true
+		}
+	}
+	if t.evidenceMatches(a, Query{Media: b.Media, PHashes: b.PHashes, Links: b.Links}) {
+		return true
+	}
+	for _, p := range b.Signups {
+		if t.evidenceMatches(a, Query{Signup: p}) {
+			return true
+		}
+	}
+	return false
+}
+
 // dismissedMatch reports whether q matches a dismissed campaign's evidence:
 // a false-positive pattern the operator rejected.
 func (t *Tracker) dismissedMatch(q Query) bool {
@@ -480,6 +526,15 @@ func (t *Tracker) Observe(ev Event) Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var res Result
+	if ev.Replay {
+		if ev.Gate == GateSignup {
+			t.observeSignupBurst(&ev, ev.Campaign != "")
+		}
+		if ev.Campaign == "" && t.match(ev.query()) == nil && !t.dismissedMatch(ev.query()) {
+			t.candidate(&ev)
+		}
+		return res
+	}
 	var x *camp
 	if ev.Campaign != "" {
 		if c := t.camps[ev.Campaign]; c != nil && c.c.Status != StatusDismissed {
