@@ -24,6 +24,9 @@ func (h *Handlers) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/metrics", h.metrics.handler())
 
+	// The public server feed (Mastodon domain block CSV): no personal data.
+	e.GET("/feeds/servers.csv", h.feedCSV)
+
 	// Public pages and forms: language, form token, optional session.
 	e.StaticFS("/static", staticFS())
 	web := []echo.MiddlewareFunc{h.webContext, h.checkForm}
@@ -88,6 +91,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 	signed.GET("/spam_detection/v0/checks/:id", h.checkShow, h.limited)
 	signed.DELETE("/spam_detection/v0/checks/:id", h.checkDelete, h.limited)
 	signed.POST("/spam_detection/v0/feedback", h.feedbackCreate, h.limited)
+	signed.GET("/spam_detection/v0/servers", h.serversIndex, h.screeningActive, h.limited)
 
 	// Anything else is a plain 404 (JSON, or a page for browsers). Without
 	// this, the signed group's catch-all would answer 401 for unknown paths.
