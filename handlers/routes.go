@@ -58,8 +58,11 @@ func (h *Handlers) routes(e *echo.Echo) {
 	admin.GET("/debug", h.debugIndex)
 	admin.GET("/usage", h.usageIndex)
 	admin.GET("/usage.csv", h.usageCSV)
+	admin.GET("/campaigns", h.adminCampaigns)
 	admin.GET("/mastodon", h.mastodonShow)
 	admin.GET("/alerts", h.alertsShow)
+	admin.POST("/alerts", h.alertsUpdate)
+	admin.POST("/alerts/test", h.alertsTest)
 
 	// The provider's operator.
 	op := e.Group("/operator", h.webContext, h.requireRole(provider.RoleOperator), h.checkForm)
@@ -70,6 +73,10 @@ func (h *Handlers) routes(e *echo.Echo) {
 	op.POST("/servers/:id/suspend", h.serverSuspend)
 	op.POST("/servers/:id/delete", h.serverDelete)
 	op.POST("/servers/:id/quota", h.serverQuota)
+	op.GET("/campaigns", h.campaignsIndex)
+	op.GET("/campaigns/:id", h.campaignShow)
+	op.POST("/campaigns/:id/action", h.campaignAction)
+	op.GET("/feed", h.serverFeed)
 	op.GET("/usage", h.operatorUsage)
 	op.GET("/usage.csv", h.operatorUsageCSV)
 	op.GET("/health", h.operatorHealth)

@@ -185,7 +185,51 @@ func (h *Handlers) mastodonShow(c echo.Context) error {
 	return h.render(c, http.StatusOK, "mastodon.html", map[string]any{"Title": "mastodon.title", "Status": st})
 }
 
-// alertsShow explains that alerts are not available yet.
+// alertsShow is where the server's campaign alerts go (a signed webhook,
+// e-mail) and the alerts sent so far with their deliveries.
 func (h *Handlers) alertsShow(c echo.Context) error {
-	return h.render(c, http.StatusOK, "alerts.html", map[string]any{"Title": "alerts.title"})
+	data, err := h.alertsData(c)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "alerts.html", data)
+}
+
+func (h *Handlers) alertsData(c echo.Context) (map[string]any, error) {
+	set, err := h.svc.AlertSettings(c.Request().Context(), h.serverID(c))
+	if err != nil {
+		return nil, err
+	}
+	sent, err := h.svc.Alerts(c.Request().Context(), h.serverID(c), 50)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Title": "alerts.title", "Settings": set, "Alerts": sent}, nil
+}
+
+// alertsUpdate stores the webhook URL and e-mail address for alerts.
+func (h *Handlers) alertsUpdate(c echo.Context) error {
+	_, err := h.svc.SetAlertSettings(c.Request().Context(), h.serverID(c), provider.AlertSettings{
+		WebhookURL: c.FormValue("webhookUrl"), Email: c.FormValue("email"),
+	})
+	if err != nil {
+		data, derr := h.alertsData(c)
+		if derr != nil {
+			return derr
+		}
+		return h.formFailed(c, "alerts.html", data, err)
+	}
+	return redirectDone(c, "/admin/alerts", "alerts_saved")
+}
+
+// alertsTest queues a test alert through the same queue as real ones.
+func (h *Handlers) alertsTest(c echo.Context) error {
+	if _, err := h.svc.TestAlert(c.Request().Context(), h.serverID(c)); err != nil {
+		data, derr := h.alertsData(c)
+		if derr != nil {
+			return derr
+		}
+		return h.formFailed(c, "alerts.html", data, err)
+	}
+	return redirectDone(c, "/admin/alerts", "alert_test")
 }

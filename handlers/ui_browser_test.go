@@ -192,7 +192,8 @@ func (c *chrome) noConsoleErrors() {
 // and the operator do: register against a Mastodon-faithful fake and see
 // the fingerprint; sign in; see a check the API made with its reasons; mark
 // it spam; change a threshold and see the next decision change; switch to
-// Japanese; and the operator's pages. Every page is photographed at desktop
+// Japanese; and the operator's pages, where the operator dismisses a
+// campaign. Every page is photographed at desktop
 // and phone width.
 func TestBrowserAdminJourney(t *testing.T) {
 	c := startChrome(t)
@@ -226,7 +227,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	}
 	c.shoot("03-setup-fingerprint")
 	m.Confirm(p)
-	app.Activate(t, m, p, "signup_screening", "callback")
+	app.Activate(t, m, p, "signup_screening", "callback", "content_screening")
 
 	// Checks made through the API.
 	spam := screenSignup(t, m, p, signupPayload("zq7x9k2m", true))
@@ -240,6 +241,11 @@ func TestBrowserAdminJourney(t *testing.T) {
 		t.Fatalf("debug call %d", r.Status)
 	}
 	m.WaitCallback(t, 10*time.Second)
+	// A second server, and a spam wave across both: a campaign.
+	m2 := handlertest.NewMastodon(t)
+	_, p2 := app.Register(t, m2)
+	app.Activate(t, m2, p2, "content_screening")
+	campaignID := textCampaign(t, app, m, p, m2, p2)
 
 	// Sign out, sign in.
 	c.run(chromedp.Click("form.signout button", chromedp.ByQuery), chromedp.WaitVisible("#f-email", chromedp.ByQuery))
@@ -300,7 +306,8 @@ func TestBrowserAdminJourney(t *testing.T) {
 		{"10-debug", "/admin/debug", "table"},
 		{"11-usage", "/admin/usage", "table"},
 		{"12a-mastodon", "/admin/mastodon", "h1"},
-		{"12b-alerts", "/admin/alerts", "h1"},
+		{"12b-alerts", "/admin/alerts", "#f-webhookUrl"},
+		{"12d-campaigns", "/admin/campaigns", "ol.checks"},
 		{"12c-policy", "/admin/policy", "#f-reviewAt"},
 	} {
 		c.run(chromedp.Navigate(u+pg.path), chromedp.WaitVisible(pg.sel, chromedp.ByQuery))
@@ -339,7 +346,19 @@ func TestBrowserAdminJourney(t *testing.T) {
 		t.Errorf("operator does not see the quota used up: %s", txt)
 	}
 	c.shoot("16-operator-server")
+	// The operator dismisses the campaign.
+	c.run(chromedp.Navigate(u+"/operator/campaigns"), chromedp.WaitVisible(`a[href="/operator/campaigns/`+campaignID+`"]`, chromedp.ByQuery))
+	c.shoot("16a-operator-campaigns")
+	c.run(chromedp.Click(`a[href="/operator/campaigns/`+campaignID+`"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`button[value="dismiss"]`, chromedp.ByQuery))
+	c.shoot("16b-operator-campaign")
+	c.run(chromedp.Click(`button[value="dismiss"]`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
+	if d, err := app.Svc.GetCampaign(context.Background(), campaignID); err != nil || d.Status != "dismissed" || d.DismissedBy != "ops@example.org" {
+		t.Fatalf("campaign after the dismiss button: %+v %v", d, err)
+	}
+	c.shoot("16c-operator-campaign-dismissed")
 	for _, pg := range []struct{ name, path, sel string }{
+		{"16d-operator-feed", "/operator/feed", "h1"},
 		{"17-operator-usage", "/operator/usage", "table"},
 		{"18-operator-health", "/operator/health", "dl.facts"},
 		{"19-privacy", "/privacy", "blockquote"},

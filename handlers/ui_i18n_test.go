@@ -95,7 +95,7 @@ func usedKeys(t *testing.T) map[string]bool {
 		"mail.%s.subject": {"reset", "approved"},
 		"mail.%s.body":    {"reset", "approved"},
 		"capability.%s":   {},
-		"flash.%s":        {"registered", "signed_out", "reset_sent", "password_changed", "feedback_spam", "feedback_ham", "policy_saved", "rotated", "approved", "rejected", "deleted", "suspended", "reinstated", "quota_saved"},
+		"flash.%s":        {"registered", "signed_out", "reset_sent", "password_changed", "feedback_spam", "feedback_ham", "policy_saved", "rotated", "approved", "rejected", "deleted", "suspended", "reinstated", "quota_saved", "campaign_confirm", "campaign_dismiss", "campaign_extend", "alerts_saved", "alert_test"},
 		"chart.%s":        {"bucket", "gates"},
 		"error.%s":        {"title"},
 		"%s.title":        {"landing", "privacy", "register", "requested", "login", "forgot", "reset", "overview", "checks", "check", "debug", "setup", "usage", "policy"},

@@ -159,7 +159,7 @@ func TestWebJapanese(t *testing.T) {
 		"/": "スパム審査", "/privacy": "プライバシーポリシー", "/admin": "過去 24 時間", "/admin/checks": "判定ログ",
 		"/admin/checks/" + id: "あなたの判断", "/admin/policy": "しきい値", "/admin/setup": "鍵のフィンガープリント",
 		"/admin/debug": "デバッグログ", "/admin/usage": "利用状況", "/nope": "エラー 404",
-		"/admin/mastodon": "Mastodon との連携", "/admin/alerts": "まだ利用できません",
+		"/admin/mastodon": "Mastodon との連携", "/admin/alerts": "テストアラートを送る", "/admin/campaigns": "このサーバーに届いた",
 	}
 	for path, want := range pages {
 		b.get(path).contains(`<html lang="ja">`, want)
@@ -169,7 +169,7 @@ func TestWebJapanese(t *testing.T) {
 	op := newOperator(t, app)
 	op.lang = "ja"
 	for path, want := range map[string]string{"/operator": "登録済みのサーバー", "/operator/usage": "サーバー別", "/operator/health": "稼働状況",
-		"/operator/servers/" + p.ServerID: "月間上限"} {
+		"/operator/servers/" + p.ServerID: "月間上限", "/operator/campaigns": "キャンペーンはありません", "/operator/feed": "フィードは空"} {
 		op.get(path).want(200).contains(`<html lang="ja">`, want)
 	}
 }
