@@ -70,7 +70,7 @@ func TestWebCampaigns(t *testing.T) {
 		op.get("/operator/campaigns").want(200).contains("/operator/campaigns/" + id)
 		op.get("/operator/campaigns?status=dismissed").want(200).lacks("/operator/campaigns/" + id)
 		op.get("/operator/campaigns?status=bogus").want(http.StatusUnprocessableEntity)
-		op.get("/operator/campaigns/" + id).want(200).contains(pa.ServerID, pb.ServerID, `value="dismiss"`)
+		op.get("/operator/campaigns/"+id).want(200).contains(pa.ServerID, pb.ServerID, `value="dismiss"`)
 		op.post("/operator/campaigns/"+id+"/action", url.Values{"action": {"dismiss"}}).wantRedirect("/operator/campaigns/" + id)
 		op.follow().want(200).contains("The campaign is dismissed", "ops@example.org").lacks(`value="dismiss"`)
 		d, err := app.Svc.GetCampaign(context.Background(), id)
