@@ -7,6 +7,7 @@ package handlers
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +18,10 @@ import (
 type Options struct {
 	// MaxBodyBytes bounds request bodies (default 256 KiB).
 	MaxBodyBytes int64
+	// MaxInFlight bounds signed API requests being served at once; more
+	// wait up to ShedWait for a slot, then get 429 (default 256, 50 ms).
+	MaxInFlight int
+	ShedWait    time.Duration
 	// TrustedProxies are the ranges whose X-Forwarded-For is believed when
 	// recording a caller's address; empty means use the direct peer address.
 	TrustedProxies []netip.Prefix
@@ -30,6 +35,7 @@ type Handlers struct {
 	log     *slog.Logger
 	metrics *metrics
 	pages   *pages
+	shedder *shedder
 }
 
 // New builds the echo router with every route. It is the only constructor of
@@ -38,6 +44,12 @@ func New(svc *provider.Service, opts Options) (*echo.Echo, *Handlers, error) {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 256 << 10
 	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 256
+	}
+	if opts.ShedWait <= 0 {
+		opts.ShedWait = 50 * time.Millisecond
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -45,7 +57,8 @@ func New(svc *provider.Service, opts Options) (*echo.Echo, *Handlers, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h := &Handlers{opts: opts, svc: svc, log: opts.Logger, metrics: newMetrics(), pages: pg}
+	h := &Handlers{opts: opts, svc: svc, log: opts.Logger, metrics: newMetrics(), pages: pg,
+		shedder: newShedder(opts.MaxInFlight, opts.ShedWait)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError

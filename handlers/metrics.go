@@ -16,6 +16,7 @@ type metrics struct {
 	latency     *prometheus.HistogramVec
 	sigFailures *prometheus.CounterVec
 	decisions   *prometheus.CounterVec
+	shed        prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -35,7 +36,10 @@ func newMetrics() *metrics {
 			Name: "breakwater_decisions_total", Help: "Screening decisions by gate and decision.",
 		}, []string{"gate", "decision"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.sigFailures, m.decisions,
+	m.shed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "breakwater_shed_total", Help: "Signed API requests refused with 429 because the service was at capacity.",
+	})
+	m.reg.MustRegister(m.requests, m.latency, m.sigFailures, m.decisions, m.shed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -89,7 +89,7 @@ func (h *Handlers) routes(e *echo.Echo) {
 
 	// Signed by a registered server; each route then checks the capability
 	// it belongs to (403) before the rate limit (429).
-	signed := api.Group("", h.requireSignature)
+	signed := api.Group("", h.shed, h.requireSignature)
 	signed.POST("/capabilities/:id/:version/activation", h.activationCreate, h.limited)
 	signed.DELETE("/capabilities/:id/:version/activation", h.activationDelete, h.limited)
 	signed.POST("/debug/v0/callback/logs", h.debugLogCreate, h.capability(provider.CapCallback), h.limited)

@@ -16,9 +16,9 @@ import (
 	"github.com/breakwater-fasp/breakwater/provider"
 )
 
-// spamPost is a post from a ten-minute-old account that mentions strangers
+// uiSpamPost is a post from a ten-minute-old account that mentions strangers
 // and links out: the kind a wave is made of.
-func spamPost(acct string) map[string]any {
+func uiSpamPost(acct string) map[string]any {
 	var mentions []map[string]any
 	for i := 0; i < 8; i++ {
 		mentions = append(mentions, map[string]any{"acct": fmt.Sprintf("victim%d@elsewhere.example", i), "followsAuthor": false})
@@ -39,7 +39,7 @@ func textCampaign(t testing.TB, app *uiApp, ma *handlertest.Mastodon, pa *handle
 		m *handlertest.Mastodon
 		p *handlertest.FaspProvider
 	}{{ma, pa}, {ma, pa}, {mb, pb}, {mb, pb}} {
-		r := call.m.Call(t, call.p, "POST", "/spam_detection/v0/content_screening/checks", spamPost(fmt.Sprintf("wave%d", i)))
+		r := call.m.Call(t, call.p, "POST", "/spam_detection/v0/content_screening/checks", uiSpamPost(fmt.Sprintf("wave%d", i)))
 		if r.Status != 200 {
 			t.Fatalf("content check: %d %s", r.Status, r.Body)
 		}

@@ -18,16 +18,16 @@ import (
 	"github.com/breakwater-fasp/breakwater/provider"
 )
 
-// testClock is a clock tests can move forward.
-type testClock struct{ offset atomic.Int64 }
+// uiClock is a clock tests can move forward.
+type uiClock struct{ offset atomic.Int64 }
 
-func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+func (c *uiClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *uiClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // uiApp is a running Breakwater with a clock, in a registration mode.
 type uiApp struct {
 	*handlertest.App
-	clock *testClock
+	clock *uiClock
 }
 
 type uiOptions struct {
@@ -38,7 +38,7 @@ type uiOptions struct {
 
 func newUIApp(t testing.TB, tg testdb.Target, o uiOptions) *uiApp {
 	t.Helper()
-	clock := &testClock{}
+	clock := &uiClock{}
 	if o.mode == "" {
 		o.mode = provider.RegistrationOpen
 	}

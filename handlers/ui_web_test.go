@@ -74,18 +74,18 @@ func policyFormValues(page string) url.Values {
 	v := url.Values{}
 	for _, m := range inputRe.FindAllStringSubmatch(page, -1) {
 		tag := m[0]
-		name := attr(tag, "name")
+		name := formAttr(tag, "name")
 		if name == "" || name == "csrf" {
 			continue
 		}
-		typ := attr(tag, "type")
+		typ := formAttr(tag, "type")
 		if typ == "checkbox" {
 			if strings.Contains(tag, " checked") {
-				v.Set(name, attr(tag, "value"))
+				v.Set(name, formAttr(tag, "value"))
 			}
 			continue
 		}
-		v.Set(name, attr(tag, "value"))
+		v.Set(name, formAttr(tag, "value"))
 	}
 	for _, m := range textareaRe.FindAllStringSubmatch(page, -1) {
 		v.Set(m[1], htmlUnescape(m[2]))
@@ -98,7 +98,7 @@ func policyFormValues(page string) url.Values {
 	return v
 }
 
-func attr(tag, name string) string {
+func formAttr(tag, name string) string {
 	i := strings.Index(tag, " "+name+`="`)
 	if i < 0 {
 		return ""
@@ -169,7 +169,7 @@ func TestWebSessionExpiry(t *testing.T) {
 	m := handlertest.NewMastodon(t)
 	b, _ := registerServer(t, app, m, "admin@example.org")
 	b.get("/admin").want(200)
-	for _, c := range b.client.Jar.Cookies(mustURL(app.URL)) {
+	for _, c := range b.client.Jar.Cookies(uiURL(app.URL)) {
 		if c.Name == "bw_session" {
 			if c.Value == "" {
 				t.Fatal("empty session cookie")
@@ -195,7 +195,7 @@ func TestWebSessionExpiry(t *testing.T) {
 	b.get("/admin").wantRedirect("/login")
 }
 
-func mustURL(s string) *url.URL {
+func uiURL(s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
 		panic(err)

@@ -96,6 +96,15 @@ func (d *DB) ListCampaigns(ctx context.Context, f CampaignFilter) ([]Campaign, e
 	return out, err
 }
 
+// CampaignsChangedSince returns the ids of campaigns updated at or after
+// since: a replica without notifications (SQLite, where the operator's
+// command runs in another process) reloads them.
+func (d *DB) CampaignsChangedSince(ctx context.Context, since time.Time) ([]string, error) {
+	var ids []string
+	err := d.WithContext(ctx).Model(&Campaign{}).Where("updated_at >= ?", since).Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
 // CampaignsForServer returns the campaigns seen on one customer server with
 // that server's own presence row, newest first.
 func (d *DB) CampaignsForServer(ctx context.Context, serverID string, limit int) ([]Campaign, []CampaignServer, error) {

@@ -142,8 +142,10 @@ func (d *DB) ExpireCheckDetails(ctx context.Context, before time.Time) (int64, e
 // created at or after since; the engine rebuilds its windows from them.
 func (d *DB) EachRecentCheck(ctx context.Context, since time.Time, fn func(*Check) error) error {
 	var batch []Check
+	// Ids are time-ordered, and FindInBatches pages by primary key, so the
+	// order is by id alone: any other order would make paging skip rows.
 	return d.WithContext(ctx).Where("created_at >= ? AND erased = ?", since, false).
-		Order("created_at, id").FindInBatches(&batch, 1000, func(tx *gorm.DB, _ int) error {
+		Order("id").FindInBatches(&batch, 2000, func(tx *gorm.DB, _ int) error {
 		for i := range batch {
 			if err := fn(&batch[i]); err != nil {
 				return err
@@ -157,7 +159,7 @@ func (d *DB) EachRecentCheck(ctx context.Context, since time.Time, fn func(*Chec
 func (d *DB) LabelledChecks(ctx context.Context, fn func(*Check) error) error {
 	var batch []Check
 	return d.WithContext(ctx).Where("verdict <> '' AND erased = ?", false).
-		Order("created_at, id").FindInBatches(&batch, 1000, func(tx *gorm.DB, _ int) error {
+		Order("id").FindInBatches(&batch, 2000, func(tx *gorm.DB, _ int) error {
 		for i := range batch {
 			if err := fn(&batch[i]); err != nil {
 				return err

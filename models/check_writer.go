@@ -36,7 +36,8 @@ type pendingCheck struct {
 var ErrWriterClosed = errors.New("check writer closed")
 
 // NewCheckWriter starts a writer. maxBatch ≤ 0 and maxDelay ≤ 0 choose 128
-// rows and 2 ms.
+// rows and 2 ms. Several flushers gather and commit batches side by side,
+// so one batch's WAL flush does not hold up the next.
 func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 	if maxBatch <= 0 {
 		maxBatch = 128
@@ -46,7 +47,16 @@ func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 	}
 	w := &CheckWriter{db: db, maxBatch: maxBatch, maxDelay: maxDelay,
 		in: make(chan *pendingCheck, maxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
-	go w.loop()
+	flushers := 4
+	if db.Dialect == "sqlite" {
+		flushers = 1 // one writer at a time anyway
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < flushers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); w.loop() }()
+	}
+	go func() { wg.Wait(); close(w.done) }()
 	return w
 }
 
@@ -82,7 +92,6 @@ func (w *CheckWriter) Close() {
 }
 
 func (w *CheckWriter) loop() {
-	defer close(w.done)
 	batch := make([]*pendingCheck, 0, w.maxBatch)
 	for {
 		var first *pendingCheck

@@ -38,6 +38,7 @@ type config struct {
 	RateLimit          float64
 	RateBurst          int
 	MaxBodyBytes       int64
+	MaxInFlight        int
 	Retention          time.Duration
 	MXCheck            bool
 	ShutdownTimeout    time.Duration
@@ -117,6 +118,7 @@ func (c *config) bind(fs *flag.FlagSet) {
 	num("rate-limit", "BREAKWATER_RATE_LIMIT", 200, "requests per second allowed per server", func(f float64) { c.RateLimit = f })
 	num("rate-burst", "BREAKWATER_RATE_BURST", 400, "burst of requests allowed per server", func(f float64) { c.RateBurst = int(f) })
 	num("max-body-bytes", "BREAKWATER_MAX_BODY_BYTES", 256<<10, "largest request body accepted", func(f float64) { c.MaxBodyBytes = int64(f) })
+	num("max-in-flight", "BREAKWATER_MAX_IN_FLIGHT", 256, "signed API requests served at once; beyond it callers get 429 with Retry-After", func(f float64) { c.MaxInFlight = int(f) })
 	c.MXCheck = true
 	fs.Func("mx-check", "look up MX records of sign-up e-mail domains: true or false (default true) ($BREAKWATER_MX_CHECK)", func(s string) error {
 		b, err := strconv.ParseBool(s)
@@ -135,6 +137,7 @@ func (c *config) load(fs *flag.FlagSet) error {
 		"retention": "BREAKWATER_RETENTION", "shutdown-timeout": "BREAKWATER_SHUTDOWN_TIMEOUT",
 		"rate-limit": "BREAKWATER_RATE_LIMIT", "rate-burst": "BREAKWATER_RATE_BURST",
 		"max-body-bytes": "BREAKWATER_MAX_BODY_BYTES", "mx-check": "BREAKWATER_MX_CHECK",
+		"max-in-flight": "BREAKWATER_MAX_IN_FLIGHT",
 	}
 	for name, env := range envs {
 		if v, ok := os.LookupEnv(env); ok && !set[name] {
@@ -192,6 +195,9 @@ func (c *config) validate() error {
 	}
 	if c.RateLimit <= 0 || c.RateBurst < 1 {
 		bad("rate limit and burst must be positive")
+	}
+	if c.MaxInFlight < 1 {
+		bad("max in flight must be at least 1")
 	}
 	if c.MaxBodyBytes < 1024 {
 		bad("max body bytes must be at least 1024")

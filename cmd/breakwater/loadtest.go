@@ -28,6 +28,7 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		contentShare      float64
 		asJSON            bool
 		seed              uint64
+		ceiling           bool
 	)
 	cfg, _, err := parseFlags("loadtest", args, io, func(fs *flag.FlagSet) {
 		fs.StringVar(&target, "target", "", "Breakwater base URL to load (default: the public URL)")
@@ -38,6 +39,7 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		fs.Float64Var(&contentShare, "content-share", 0.8, "share of content checks; the rest are sign-ups")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 		fs.Uint64Var(&seed, "seed", 1, "seed for the generated traffic")
+		fs.BoolVar(&ceiling, "ceiling", false, "first measure a bare echo handler that only verifies RFC 9421 signatures (the ceiling on this machine), then the service, and print the ratio")
 	})
 	if err != nil {
 		return err
@@ -53,19 +55,49 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer app.Close(ctx)
+	spec := loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed}
+	var ceil *loadResult
+	if ceiling {
+		cf, stop, err := startCeiling(ctx, nsrv)
+		if err != nil {
+			return err
+		}
+		ceil, err = runLoad(ctx, cf, spec)
+		stop()
+		if err != nil {
+			return err
+		}
+	}
 	fl, err := newFleet(ctx, app, target, nsrv)
 	if err != nil {
 		return err
 	}
 	defer fl.close()
-	res, err := runLoad(ctx, fl, loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed})
+	// In a comparison the client spends the same on both runs: the
+	// ceiling's answers are unsigned, so the service's are not verified
+	// either (they are in a plain run, where unsigned answers are counted).
+	fl.skipVerify = ceiling
+	res, err := runLoad(ctx, fl, spec)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		return writeJSON(io.out, res)
+		out := map[string]any{"service": res}
+		if ceil != nil {
+			out["ceiling"] = ceil
+			out["ratio"] = res.Throughput / max(ceil.Throughput, 1)
+		}
+		return writeJSON(io.out, out)
+	}
+	if ceil != nil {
+		fmt.Fprintln(io.out, "== ceiling: bare echo handler verifying RFC 9421 signatures only")
+		ceil.print(io.out)
+		fmt.Fprintln(io.out, "== service: full checks, stored durably")
 	}
 	res.print(io.out)
+	if ceil != nil {
+		fmt.Fprintf(io.out, "== service / ceiling throughput: %.2f\n", res.Throughput/max(ceil.Throughput, 1))
+	}
 	return nil
 }
 

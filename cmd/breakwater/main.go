@@ -30,6 +30,14 @@ type command struct {
 	run     func(ctx context.Context, args []string, io stdio) error
 }
 
+// internalCommands run as child processes of other commands; they are not
+// listed in the usage.
+func internalCommands() map[string]command {
+	return map[string]command{
+		"loadtest-ceiling": {"the bare signature-verifying server of loadtest --ceiling", cmdCeilingServer},
+	}
+}
+
 // stdio carries the process streams so that commands are testable.
 type stdio struct {
 	in       io.Reader
@@ -65,6 +73,9 @@ func run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 		return 0
 	}
 	cmd, ok := commands()[args[0]]
+	if !ok {
+		cmd, ok = internalCommands()[args[0]]
+	}
 	if !ok {
 		fmt.Fprintf(errOut, "breakwater: unknown command %q\n\n", args[0])
 		usage(errOut)

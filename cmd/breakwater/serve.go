@@ -31,6 +31,7 @@ func cmdServe(ctx context.Context, args []string, io stdio) error {
 	}
 	e, _, err := handlers.New(app.svc, handlers.Options{
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxInFlight:    cfg.MaxInFlight,
 		TrustedProxies: cfg.trustedProxies,
 		Logger:         app.log,
 	})
