@@ -60,7 +60,13 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 	if cfg.MXCheck {
 		resolver = net.DefaultResolver
 	}
-	engine, err := screening.New(screening.Options{HashKey: []byte(box.Hash("engine-hash-key", "v1")), Resolver: resolver})
+	disposable, err := loadDisposable(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	engine, err := screening.New(screening.Options{HashKey: []byte(box.Hash("engine-hash-key", "v1")), Resolver: resolver,
+		DisposableDomains: disposable})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("build screening engine: %w", err)

@@ -55,6 +55,8 @@ func commands() map[string]command {
 		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},
 		"mastodon":    {"connect a server's Mastodon admin webhooks and Admin API (connect, set-secret, status, disconnect)", cmdMastodon},
 		"loadtest":    {"load a running service with signed checks from simulated servers and print figures", cmdLoadtest},
+		"erase":       {"erase stored data about one person (erasure requests)", cmdErase},
+		"data":        {"manage screening data files (disposable e-mail domain list)", cmdData},
 		"check":       {"send one sign-up or content check from JSON on standard input (any server software)", cmdCheck},
 	}
 }

@@ -48,6 +48,9 @@ func cmdServers(ctx context.Context, args []string, io stdio) error {
 		}
 		return nil
 	}
+	if sub == "delete" && !yes {
+		return usageErr("deleting a server erases all its data: add --yes to confirm")
+	}
 	app, err := openApp(ctx, cfg, io, false)
 	if err != nil {
 		return err
