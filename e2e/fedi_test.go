@@ -41,6 +41,8 @@ type fediverse struct {
 	byFaspID  map[string]*fedServer
 	callbacks chan []byte
 	hanging   atomic.Int64
+	// requests counts every request the fake received.
+	requests atomic.Int64
 }
 
 // newFediverse starts a fake on ip (127.0.0.x).
@@ -67,7 +69,7 @@ func newFediverse(t testing.TB, ip string) *fediverse {
 	})
 	mux.HandleFunc("POST /api/fasp/registration", f.registration)
 	mux.HandleFunc("POST /api/fasp/debug/v0/callback/responses", f.callback)
-	f.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	f.srv = &http.Server{Handler: counting(&f.requests, mux), ReadHeaderTimeout: 5 * time.Second}
 	go f.srv.Serve(ln) //nolint:errcheck // ends at Close
 	t.Cleanup(func() {
 		close(f.release)
@@ -312,6 +314,14 @@ func signup(user, email, ip string) map[string]any {
 	return map[string]any{"account": map[string]any{"username": user, "displayName": "Someone", "email": email, "locale": "en",
 		"reason": "I would like to join to talk about gardens and bread."},
 		"ip": ip, "userAgent": "Mozilla/5.0 (X11; Linux x86_64)", "client": map[string]any{"formSeconds": secs}}
+}
+
+// counting counts the requests h receives.
+func counting(n *atomic.Int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

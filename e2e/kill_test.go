@@ -72,7 +72,7 @@ func TestKillDuringLoad(t *testing.T) {
 			mu       sync.Mutex
 			answered []string // check ids whose 200 reached us
 			accepted []string // Mastodon account ids whose delivery got a 2xx
-			failed   int // before the kill
+			failed   int      // before the kill
 			killed   = make(chan struct{})
 		)
 		lctx, stopLoad := context.WithCancel(ctx)
