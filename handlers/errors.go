@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,6 +102,25 @@ func httpErrorBody(he *echo.HTTPError) apiError {
 	return apiError{Error: "error", Message: msg}
 }
 
+// everySecond lets one report through per second and counts the rest.
+type everySecond struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int
+}
+
+func (e *everySecond) tick(now time.Time) (int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.missed++
+	if now.Sub(e.last) < time.Second {
+		return 0, false
+	}
+	n := e.missed
+	e.last, e.missed = now, 0
+	return n, true
+}
+
 // handleError is echo's HTTPErrorHandler: it logs unknown errors once, with
 // the request id, and never shows their text to the client.
 func (h *Handlers) handleError(err error, c echo.Context) {
@@ -109,9 +130,17 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 	status, body, hdr := errorStatus(err)
 	if status >= 500 {
 		body.RequestID = c.Response().Header().Get(echo.HeaderXRequestID)
-		if status == http.StatusInternalServerError || status == http.StatusServiceUnavailable {
+		switch status {
+		case http.StatusInternalServerError:
 			h.log.ErrorContext(c.Request().Context(), "request failed", "request_id", body.RequestID,
 				"route", c.Path(), "error", err)
+		case http.StatusServiceUnavailable:
+			// A dependency outage fails every request alike: say so once a
+			// second, with how many were refused, rather than per request.
+			if n, ok := h.outageLog.tick(time.Now()); ok {
+				h.log.ErrorContext(c.Request().Context(), "requests failing: dependency unavailable", "request_id", body.RequestID,
+					"route", c.Path(), "refused_since_last_report", n, "error", err)
+			}
 		}
 	}
 	var ua interface{ Error() string }

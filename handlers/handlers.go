@@ -36,6 +36,8 @@ type Handlers struct {
 	metrics *metrics
 	pages   *pages
 	shedder *shedder
+	// outageLog rate-limits the log of 503s during a database outage.
+	outageLog everySecond
 }
 
 // New builds the echo router with every route. It is the only constructor of
