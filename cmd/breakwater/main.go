@@ -58,6 +58,8 @@ func commands() map[string]command {
 		"erase":       {"erase stored data about one person (erasure requests)", cmdErase},
 		"data":        {"manage screening data files (disposable e-mail domain list)", cmdData},
 		"check":       {"send one sign-up or content check from JSON on standard input (any server software)", cmdCheck},
+		"backup":      {"write a consistent copy of the SQLite database while serve runs (PostgreSQL: pg_dump)", cmdBackup},
+		"restore":     {"put an SQLite backup in place, after checking it and the secret key (serve stopped)", cmdRestore},
 	}
 }
 
