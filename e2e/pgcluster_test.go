@@ -35,6 +35,9 @@ const pgDirPrefix = "breakwater-e2e-pg-"
 // /usr/lib/postgresql/<version>/bin.
 func pgBinDir() (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real // a link in /usr/local/bin; its siblings (pg_dump...) are beside the target
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
