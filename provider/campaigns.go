@@ -196,11 +196,24 @@ func (s *Service) campaignLoop() {
 	defer tick.Stop()
 	minutely := time.NewTicker(time.Minute)
 	defer minutely.Stop()
+	// Changes made by other processes (an operator's command on SQLite, a
+	// missed notification) are picked up from the table every few seconds.
+	sync := time.NewTicker(5 * time.Second)
+	defer sync.Stop()
+	synced := time.Now()
 	for {
 		select {
 		case <-s.stopJobs:
 			s.flushCampaigns(context.WithoutCancel(ctx))
 			return
+		case <-sync.C:
+			started := time.Now()
+			if ids, err := s.db.CampaignsChangedSince(ctx, s.now().Add(-time.Since(synced)-time.Second)); err == nil {
+				for _, id := range ids {
+					_ = s.reloadCampaign(ctx, id)
+				}
+				synced = started
+			}
 		case done := <-cs.flush:
 			s.flushCampaigns(ctx)
 			close(done)
@@ -725,7 +738,7 @@ func (s *Service) CampaignsForServer(ctx context.Context, serverID string) ([]Se
 			return nil, err
 		}
 		sum := s.summary(&c)
-		sum.Servers, sum.Sources = 0, nil // other servers are not this admin's business
+		sum.Servers, sum.Sources = 0, []string{} // other servers are not this admin's business
 		p, _ := serverPresence(mine[c.ID])
 		out = append(out, ServerCampaign{CampaignSummary: sum, OnThisServer: presence(p, true)})
 	}

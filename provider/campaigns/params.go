@@ -78,14 +78,16 @@ type Params struct {
 }
 
 // DefaultParams are the defaults: the same text from ≥ 3 new accounts on
-// ≥ 2 servers within an hour; the same image from ≥ 3 new accounts within
-// an hour; a link domain in held posts of ≥ 5 new accounts on ≥ 2 servers
+// ≥ 2 servers within an hour; the same image from ≥ 5 new accounts on ≥ 2
+// servers within an hour, 3 of them held (peers.md's 3 fresh accounts is
+// the duplicate_media signal's bar; a campaign lasts two weeks, and new users
+// do re-upload popular memes); a link domain in held posts of ≥ 5 new accounts on ≥ 2 servers
 // within an hour; ≥ 20 sign-ups with one pattern within 10 minutes, half of
 // them held. Campaigns expire after 14 quiet days.
 func DefaultParams() Params {
 	return Params{
 		Text:            Threshold{Window: time.Hour, Accounts: 3, Servers: 2, Flagged: 1},
-		Media:           Threshold{Window: time.Hour, Accounts: 3, Servers: 1, Flagged: 1},
+		Media:           Threshold{Window: time.Hour, Accounts: 5, Servers: 2, Flagged: 3},
 		Link:            Threshold{Window: time.Hour, Accounts: 5, Servers: 2, Flagged: 3},
 		Signup:          Threshold{Window: 10 * time.Minute, Accounts: 20, Servers: 1, Flagged: 10},
 		TextDistance:    6,

@@ -590,7 +590,9 @@ func (t *Tracker) hit(x *camp, ev *Event, res *Result) {
 		op.seen(ev.At)
 		op.Hits++
 		op.addAccount(ev.Account)
-		op.addSample(ev.CheckID)
+		if originServer == "" || originServer == ev.ServerID {
+			op.addSample(ev.CheckID) // a customer origin's samples are its own checks only
+		}
 		if !op.Source && op.Hits >= int64(t.p.SourceChecks) && op.Accounts >= t.p.SourceAccounts {
 			op.Source, op.SourceAt = true, ev.At
 			if originServer != "" && active {
@@ -694,7 +696,9 @@ func NewCampaign(id string, p *Proposal, params Params) Campaign {
 		op.seen(m.At)
 		op.Hits++
 		op.addAccount(m.Account)
-		op.addSample(m.CheckID)
+		if m.OriginServer == "" || m.OriginServer == m.ServerID {
+			op.addSample(m.CheckID)
+		}
 		if !op.Source && op.Hits >= int64(params.SourceChecks) && op.Accounts >= params.SourceAccounts {
 			op.Source, op.SourceAt = true, m.At
 		}
