@@ -24,12 +24,14 @@ func Normalize(s string) string {
 	s = norm.NFKC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
-	space := false
+	space, dropped := false, false
 	for _, r := range s {
 		switch {
 		case r == utf8.RuneError:
+			dropped = true
 			continue
 		case unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Cc, r) && !unicode.IsSpace(r):
+			dropped = true
 			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
@@ -39,9 +41,34 @@ func Normalize(s string) string {
 			b.WriteByte(' ')
 			space = false
 		}
-		b.WriteRune(r)
+		b.WriteRune(cherokeeFold(r))
 	}
-	return b.String()
+	out := b.String()
+	if dropped {
+		// A dropped control or format character may have separated two
+		// combining marks, which NFKC now orders differently: normalise
+		// again so that Normalize(Normalize(s)) == Normalize(s) (found by
+		// FuzzExtract). The second pass drops nothing, so it is the last.
+		if again := norm.NFKC.String(out); again != out {
+			return Normalize(again)
+		}
+	}
+	return out
+}
+
+// cherokeeFold maps Cherokee letters to the capitals Unicode case folding
+// gives (CaseFolding.txt: AB70..ABBF → 13A0..13EF, 13F8..13FD → 13F0..13F5):
+// cases.Fold turns capitals into small letters and small into capitals, so
+// without this Normalize would flip them on every call (found by
+// FuzzExtract).
+func cherokeeFold(r rune) rune {
+	switch {
+	case r >= 0xAB70 && r <= 0xABBF:
+		return r - 0xAB70 + 0x13A0
+	case r >= 0x13F8 && r <= 0x13FD:
+		return r - 8
+	}
+	return r
 }
 
 func isPlainASCII(s string) bool {
