@@ -78,15 +78,26 @@ func (s *Service) janitor() {
 	defer minutely.Stop()
 	secondly := time.NewTicker(time.Second)
 	defer secondly.Stop()
+	// In-memory windows are pruned often, so memory follows the windows'
+	// spans rather than growing for an hour between prunes.
+	pruning := time.NewTicker(5 * time.Minute)
+	defer pruning.Stop()
+	final := func() {
+		s.saveLearning(context.WithoutCancel(ctx))
+		if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
+			s.opts.Logger.Error("write usage counts at shutdown", "error", err)
+		}
+	}
 	s.runRetention(ctx)
 	for {
 		select {
 		case <-s.stopJobs:
-			s.saveLearning(context.WithoutCancel(ctx))
-			if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
-				s.opts.Logger.Error("write usage counts at shutdown", "error", err)
-			}
+			final()
 			return
+		case <-pruning.C:
+			if s.engine != nil {
+				s.engine.Prune()
+			}
 		case <-secondly.C:
 			if err := s.FlushUsage(ctx); err != nil {
 				s.opts.Logger.Warn("write usage counts", "error", err)
@@ -97,10 +108,7 @@ func (s *Service) janitor() {
 			select {
 			case <-time.After(5 * time.Second):
 			case <-s.stopJobs:
-				s.saveLearning(context.WithoutCancel(ctx))
-				if err := s.FlushUsage(context.WithoutCancel(ctx)); err != nil {
-					s.opts.Logger.Error("write usage counts at shutdown", "error", err)
-				}
+				final()
 				return
 			}
 		case <-minutely.C:

@@ -308,14 +308,32 @@ func (w *windows) baseline(k signals.Key, spec signals.BaselineSpec, now time.Ti
 }
 
 // prune drops buckets and members that no query can reach any more.
+// kindRetention caps how long the high-cardinality kinds (one series per IP,
+// author, attachment or address) are kept: no signal looks further back in
+// them, and keeping them for the whole retention would make memory grow
+// with every check instead of levelling off. Low-cardinality kinds (servers,
+// providers, applications, link domains, network totals) keep the full
+// retention, which baselines and "new to the network" need.
+var kindRetention = map[signals.Kind]time.Duration{
+	signals.KindIP:                 24 * time.Hour,     // ip_velocity looks back 30 min
+	signals.KindIPPrefix:           48 * time.Hour,     // ip_prefix_velocity: 1 h
+	signals.KindAuthorMentionPosts: 24 * time.Hour,     // posting_velocity: 10 min
+	signals.KindMedia:              24 * time.Hour,     // duplicate_media: 1 h
+	signals.KindEmail:              8 * 24 * time.Hour, // email_reuse: 7 days
+}
+
 func (w *windows) prune(now time.Time, retention time.Duration) {
 	minFrom := unixMinute(now.Add(-minuteSpan))
-	hourFrom := unixHour(now.Add(-retention))
-	memberFrom := now.Add(-retention).Unix()
 	for i := range w.shards {
 		sh := &w.shards[i]
 		sh.mu.Lock()
 		for k, s := range sh.m {
+			keep := retention
+			if r, ok := kindRetention[k.Kind]; ok && r < keep {
+				keep = r
+			}
+			hourFrom := unixHour(now.Add(-keep))
+			memberFrom := now.Add(-keep).Unix()
 			s.minutes = slices.DeleteFunc(s.minutes, func(b bucket) bool { return b.t < minFrom })
 			s.hours = slices.DeleteFunc(s.hours, func(b bucket) bool { return b.t < hourFrom })
 			s.servers.prune(memberFrom)
