@@ -60,6 +60,8 @@ func commands() map[string]command {
 		"check":       {"send one sign-up or content check from JSON on standard input (any server software)", cmdCheck},
 		"backup":      {"write a consistent copy of the SQLite database while serve runs (PostgreSQL: pg_dump)", cmdBackup},
 		"restore":     {"put an SQLite backup in place, after checking it and the secret key (serve stopped)", cmdRestore},
+		"campaigns":   {"network-wide spam campaigns (list, show, confirm, dismiss, extend) and where a server's alerts go", cmdCampaigns},
+		"simulate":    {"replay the 2023-2024 spam waves with ordinary traffic and report what was caught", cmdSimulate},
 	}
 }
 
