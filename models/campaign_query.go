@@ -432,3 +432,19 @@ func (d *DB) ReleaseAlertLeases(ctx context.Context, worker string) error {
 	return d.WithContext(ctx).Model(&AlertDelivery{}).Where("locked_by = ?", worker).
 		Updates(map[string]any{"locked_by": "", "locked_until": nil}).Error
 }
+
+// PruneAlerts deletes alerts, and their deliveries, recorded before before:
+// they hold admins' addresses and are only kept for the alerts page.
+func (d *DB) PruneAlerts(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := d.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		old := tx.Model(&Alert{}).Select("id").Where("created_at < ?", before)
+		if err := tx.Where("alert_id IN (?)", old).Delete(&AlertDelivery{}).Error; err != nil {
+			return err
+		}
+		res := tx.Where("created_at < ?", before).Delete(&Alert{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
+}

@@ -298,7 +298,14 @@ func (s *Service) alertRecipients(ctx context.Context, serverID, configured stri
 // alertLoop drains the delivery queue until the service closes.
 func (s *Service) alertLoop() {
 	cs := s.camp
-	ctx := s.bgCtx
+	// In-flight deliveries are abandoned at shutdown (and retried later),
+	// so a slow webhook or SMTP server never holds up Close.
+	ctx, cancel := context.WithCancel(s.bgCtx)
+	defer cancel()
+	go func() {
+		<-s.stopJobs
+		cancel()
+	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

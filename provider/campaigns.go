@@ -222,6 +222,9 @@ func (s *Service) campaignLoop() {
 		case <-minutely.C:
 			s.expireCampaigns(ctx)
 			cs.tr.Prune(s.now())
+			if _, err := s.db.PruneAlerts(ctx, s.now().Add(-s.opts.Retention)); err != nil {
+				s.opts.Logger.Warn("prune alerts", "error", err)
+			}
 		}
 	}
 }
@@ -742,6 +745,81 @@ func (s *Service) CampaignsForServer(ctx context.Context, serverID string) ([]Se
 		p, _ := serverPresence(mine[c.ID])
 		out = append(out, ServerCampaign{CampaignSummary: sum, OnThisServer: presence(p, true)})
 	}
+	return out, nil
+}
+
+// OriginReputation is an origin server's standing, for the operator.
+type OriginReputation struct {
+	Domain string `json:"domain"`
+	// ServerID is set when the origin is a customer server.
+	ServerID string `json:"serverId,omitempty"`
+	// Score counts its campaign checks, halving every day.
+	Score     float64    `json:"score"`
+	Hits      int64      `json:"hits"`
+	FirstSeen time.Time  `json:"firstSeen"`
+	LastSeen  time.Time  `json:"lastSeen"`
+	Ghost     bool       `json:"ghostShip"`
+	GhostAt   *time.Time `json:"ghostSince,omitempty"`
+	// Campaigns are the campaigns it was a source of, with what it sent.
+	Campaigns []OriginCampaign `json:"campaigns"`
+}
+
+// OriginCampaign is the evidence against an origin: one campaign it emitted.
+type OriginCampaign struct {
+	ID       string    `json:"id"`
+	Label    string    `json:"label"`
+	Status   string    `json:"status"`
+	Hits     int64     `json:"hits"`
+	Accounts int       `json:"accounts"`
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+// OriginReputations lists the origins that emitted campaign traffic within
+// the quiet period (or are ghost ships), highest score first, each with
+// the campaigns it emitted.
+func (s *Service) OriginReputations(ctx context.Context) ([]OriginReputation, error) {
+	if s.camp == nil {
+		return nil, errors.New("campaigns are not available in this command")
+	}
+	now := s.now()
+	p := s.camp.tr.Params()
+	rows, err := s.db.OriginReputations(ctx, now.Add(-p.Quiet))
+	if err != nil {
+		return nil, fmt.Errorf("load origin reputations: %w", err)
+	}
+	camps, err := s.db.ListCampaigns(ctx, models.CampaignFilter{Limit: 1000})
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	out := make([]OriginReputation, 0, len(rows))
+	byDomain := map[string]int{}
+	for _, r := range rows {
+		o := originFromRow(r)
+		byDomain[r.Domain] = len(out)
+		out = append(out, OriginReputation{Domain: r.Domain, ServerID: r.ServerID, Score: o.ScoreNow(now, p.HalfLife), Hits: r.Hits,
+			FirstSeen: r.FirstSeen.UTC(), LastSeen: r.LastSeen.UTC(), Ghost: r.GhostSince != nil, GhostAt: r.GhostSince, Campaigns: []OriginCampaign{}})
+	}
+	for _, c := range camps {
+		_, _, origins, err := s.db.GetCampaign(ctx, c.ID)
+		if err != nil {
+			return nil, dbErr("load campaign", err)
+		}
+		for _, o := range origins {
+			if i, ok := byDomain[o.Domain]; ok && o.Source {
+				out[i].Campaigns = append(out[i].Campaigns, OriginCampaign{ID: c.ID, Label: c.Label, Status: c.Status, Hits: o.Hits,
+					Accounts: o.Accounts, LastSeen: o.LastSeen.UTC()})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b OriginReputation) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return strings.Compare(a.Domain, b.Domain)
+	})
 	return out, nil
 }
 

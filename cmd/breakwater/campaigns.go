@@ -18,6 +18,7 @@ const campaignsUsage = `usage:
   breakwater campaigns confirm <campaignId> [--by <name>]
   breakwater campaigns dismiss <campaignId> [--by <name>]
   breakwater campaigns extend <campaignId> [--by <name>]
+  breakwater campaigns origins [--json]
   breakwater campaigns alerts <serverId> [--webhook-url <url>] [--email <address>] [--clear] [--test] [--json]`
 
 // cmdCampaigns is the operator's view of network-wide campaigns: list and
@@ -96,6 +97,27 @@ func cmdCampaigns(ctx context.Context, args []string, io stdio) error {
 		}
 		printCampaign(io, d)
 		return nil
+	case "origins":
+		if err := need(0); err != nil {
+			return err
+		}
+		list, err := svc.OriginReputations(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(io.out, list)
+		}
+		tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ORIGIN\tSCORE\tHITS\tGHOST SHIP\tLAST SEEN\tSOURCE OF")
+		for _, o := range list {
+			var ids []string
+			for _, c := range o.Campaigns {
+				ids = append(ids, c.ID)
+			}
+			fmt.Fprintf(tw, "%s\t%.1f\t%d\t%s\t%s\t%s\n", o.Domain, o.Score, o.Hits, yesNo(o.Ghost), o.LastSeen.Format(time.RFC3339), strings.Join(ids, " "))
+		}
+		return tw.Flush()
 	case "alerts":
 		if err := need(1); err != nil {
 			return err

@@ -30,6 +30,10 @@ func seedCampaign(t *testing.T, id, serverID string) {
 	if _, err := db.OpenCampaign(ctx, c, servers, origins, func([]models.Campaign) string { return "" }, ""); err != nil {
 		t.Fatal(err)
 	}
+	rep := []models.OriginReputation{{Domain: "spam.example", Score: 40, ScoreAt: now, FirstSeen: now.Add(-time.Hour), LastSeen: now, Hits: 42, UpdatedAt: now}}
+	if err := db.SaveOriginReputations(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func getenv(t *testing.T, k string) string {
@@ -55,6 +59,10 @@ func TestCampaignsCommand(t *testing.T) {
 	code, out, _ = runCLI(t, "", "campaigns", "show", "cmp_cli")
 	if code != 0 || !strings.Contains(out, "spam.example") || !strings.Contains(out, reg.ServerID) || !strings.Contains(out, "expires") {
 		t.Fatalf("show: %d %s", code, out)
+	}
+	code, out, errOut = runCLI(t, "", "campaigns", "origins")
+	if code != 0 || !strings.Contains(out, "spam.example") || !strings.Contains(out, "cmp_cli") || !strings.Contains(out, "40.0") {
+		t.Fatalf("origins: %d %s %s", code, out, errOut)
 	}
 	code, out, errOut = runCLI(t, "", "campaigns", "confirm", "cmp_cli", "--by", "ops", "--json")
 	var d struct {
