@@ -33,8 +33,12 @@ type fediverse struct {
 
 	// Hang* make the endpoint accept the request and never answer (until
 	// the test ends).
-	HangNodeinfo, HangRegistration, HangCallback atomic.Bool
-	release                                      chan struct{}
+	HangNodeinfo, HangRegistration, HangCallback, HangAlerts atomic.Bool
+	release                                                  chan struct{}
+	// alerts receives the alert webhook deliveries (POST /alerts);
+	// alertsHanging counts those being held.
+	alerts        chan []byte
+	alertsHanging atomic.Int64
 
 	mu        sync.Mutex
 	regs      map[string]*fedServer // by serverId
@@ -53,7 +57,7 @@ func newFediverse(t testing.TB, ip string) *fediverse {
 		t.Fatalf("listen for fake server: %v", err)
 	}
 	f := &fediverse{URL: "http://" + ln.Addr().String(), Domain: ip, release: make(chan struct{}),
-		regs: map[string]*fedServer{}, byFaspID: map[string]*fedServer{}, callbacks: make(chan []byte, 64)}
+		regs: map[string]*fedServer{}, byFaspID: map[string]*fedServer{}, callbacks: make(chan []byte, 64), alerts: make(chan []byte, 64)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/nodeinfo", func(w http.ResponseWriter, r *http.Request) {
 		if f.HangNodeinfo.Load() {
@@ -69,6 +73,20 @@ func newFediverse(t testing.TB, ip string) *fediverse {
 	})
 	mux.HandleFunc("POST /api/fasp/registration", f.registration)
 	mux.HandleFunc("POST /api/fasp/debug/v0/callback/responses", f.callback)
+	mux.HandleFunc("POST /alerts", func(w http.ResponseWriter, r *http.Request) {
+		if f.HangAlerts.Load() {
+			f.alertsHanging.Add(1)
+			defer f.alertsHanging.Add(-1)
+			f.hang(r)
+			return
+		}
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		select {
+		case f.alerts <- body:
+		default:
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	f.srv = &http.Server{Handler: counting(&f.requests, mux), ReadHeaderTimeout: 5 * time.Second}
 	go f.srv.Serve(ln) //nolint:errcheck // ends at Close
 	t.Cleanup(func() {

@@ -64,8 +64,9 @@ func (b *browser) post(path string, v url.Values) (int, string, error) {
 
 // TestSlowFediverseServers registers, through the web form, servers that
 // never answer (one hangs in nodeinfo, one in the registration call), and
-// calls the debug capability of a server whose callback endpoint hangs.
-// None of it holds up request handlers: the debug calls are answered at
+// calls the debug capability of a server whose callback endpoint hangs, and
+// sends it a test alert whose webhook hangs. None of it holds up request
+// handlers: the debug calls are answered at
 // once, /healthz and signed checks stay fast while everything hangs, and
 // each registration ends with an error within the outbound timeout (15 s).
 func TestSlowFediverseServers(t *testing.T) {
@@ -96,6 +97,17 @@ func TestSlowFediverseServers(t *testing.T) {
 	t.Logf("20 debug calls answered 201, slowest in %s, while their callbacks hang", slowest.Round(time.Microsecond))
 	if slowest > time.Second {
 		t.Errorf("a debug call took %s: the callback held up the answer", slowest)
+	}
+
+	// An alert webhook that hangs (when this build has alerts).
+	good.HangAlerts.Store(true)
+	alerts := true
+	if _, errOut, err := cliResult(e, "", "campaigns", "alerts", s.ID, "--webhook-url", good.URL+"/alerts", "--test"); err != nil {
+		if !strings.Contains(errOut, `unknown command "campaigns"`) {
+			t.Fatalf("campaigns alerts --test: %v\n%s", err, errOut)
+		}
+		alerts = false
+		t.Log("this build has no alerts (no campaigns command): alert delivery not exercised")
 	}
 
 	// Web registrations of servers that never answer.
@@ -130,10 +142,11 @@ func TestSlowFediverseServers(t *testing.T) {
 		}(i, f)
 	}
 	until := time.Now().Add(10 * time.Second)
-	for hangNodeinfo.hanging.Load() < 3 || hangRegistration.hanging.Load() < 3 || good.hanging.Load() < 1 {
+	for hangNodeinfo.hanging.Load() < 3 || hangRegistration.hanging.Load() < 3 || good.hanging.Load() < 1 ||
+		(alerts && good.alertsHanging.Load() < 1) {
 		if time.Now().After(until) {
-			t.Fatalf("the slow servers never got their requests: nodeinfo %d, registration %d, callbacks %d",
-				hangNodeinfo.hanging.Load(), hangRegistration.hanging.Load(), good.hanging.Load())
+			t.Fatalf("the slow servers never got their requests: nodeinfo %d, registration %d, callbacks and alerts %d (alerts %d)",
+				hangNodeinfo.hanging.Load(), hangRegistration.hanging.Load(), good.hanging.Load(), good.alertsHanging.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

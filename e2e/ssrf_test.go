@@ -37,7 +37,8 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 // shows the call is refused (and nothing reaches the address) unless the
 // operator allowed that range with BREAKWATER_ALLOW_PRIVATE_RANGES: server
 // registration (nodeinfo and the registration call, from the command line
-// and from the web form), the debug callback, and the Mastodon Admin API
+// and from the web form), the debug callback, alert webhooks (setting one,
+// and serve delivering to one set earlier), and the Mastodon Admin API
 // (connecting, and the actions serve's worker takes). The address checks
 // themselves (ranges, IPv6 forms, DNS rebinding, redirects) are
 // provider/netguard's tests; these prove each call site goes through them.
@@ -100,6 +101,31 @@ func TestOutboundCallsRefusePrivateAddresses(t *testing.T) {
 		}
 		if n := f.requests.Load() - before; n != 0 {
 			t.Errorf("the private address received %d requests", n)
+		}
+	})
+
+	alerts := true
+	t.Run("alert webhook", func(t *testing.T) {
+		n := f.requests.Load()
+		_, errOut, err := cliResult(closed, "", "campaigns", "alerts", s.ID, "--webhook-url", f.URL+"/alerts")
+		if err != nil && strings.Contains(errOut, `unknown command "campaigns"`) {
+			alerts = false
+			t.Skip("this build has no alerts (no campaigns command)")
+		}
+		if err == nil || !blocked(errOut) {
+			t.Errorf("alert webhook on a private address: %v %s", err, errOut)
+		}
+		// Set while the range was allowed, serve (without it) refuses to deliver.
+		cli(t, allowed, "campaigns", "alerts", s.ID, "--webhook-url", f.URL+"/alerts", "--test")
+		var d models.AlertDelivery
+		waitFor(t, 10*time.Second, "the alert delivery is attempted", func() bool {
+			return db.WithContext(ctx).Where("server_id = ? AND channel = ? AND attempts > 0", s.ID, "webhook").First(&d).Error == nil
+		})
+		if !blocked(d.LastError) || d.DeliveredAt != nil {
+			t.Errorf("alert delivery to a private address: %q delivered %v, want blocked", d.LastError, d.DeliveredAt)
+		}
+		if got := f.requests.Load() - n; got != 0 {
+			t.Errorf("the private address received %d requests", got)
 		}
 	})
 
@@ -178,6 +204,18 @@ func TestOutboundCallsRefusePrivateAddresses(t *testing.T) {
 			}
 			return false
 		})
+	})
+
+	t.Run("alert webhook allowed", func(t *testing.T) {
+		if !alerts {
+			t.Skip("this build has no alerts")
+		}
+		cli(t, allowed, "campaigns", "alerts", s.ID, "--test")
+		select {
+		case <-f.alerts:
+		case <-time.After(10 * time.Second):
+			t.Error("no alert delivered within 10s with the range allowed")
+		}
 	})
 
 	t.Run("debug callback allowed", func(t *testing.T) {
