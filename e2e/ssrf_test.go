@@ -37,7 +37,8 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 // shows the call is refused (and nothing reaches the address) unless the
 // operator allowed that range with BREAKWATER_ALLOW_PRIVATE_RANGES: server
 // registration (nodeinfo and the registration call, from the command line
-// and from the web form), the debug callback, alert webhooks (setting one,
+// and from the web form), key rotation (which registers again), the debug
+// callback, alert webhooks (setting one,
 // and serve delivering to one set earlier), and the Mastodon Admin API
 // (connecting, and the actions serve's worker takes). The address checks
 // themselves (ranges, IPv6 forms, DNS rebinding, redirects) are
@@ -101,6 +102,17 @@ func TestOutboundCallsRefusePrivateAddresses(t *testing.T) {
 		}
 		if n := f.requests.Load() - before; n != 0 {
 			t.Errorf("the private address received %d requests", n)
+		}
+	})
+
+	t.Run("key rotation", func(t *testing.T) {
+		n := f.requests.Load()
+		_, errOut, err := cliResult(closed, "", "servers", "rotate-key", s.ID)
+		if err == nil || !blocked(errOut) {
+			t.Errorf("rotate-key towards a private base URL: %v %s", err, errOut)
+		}
+		if got := f.requests.Load() - n; got != 0 {
+			t.Errorf("the private address received %d requests", got)
 		}
 	})
 
