@@ -362,8 +362,11 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: %s", path, body)
 		}
 	}
-	if body := get(t, app.URL+"/metrics"); !strings.Contains(body, "breakwater_http_requests_total") {
-		t.Error("/metrics lacks request counters")
+	metrics := get(t, app.URL+"/metrics")
+	for _, name := range []string{"breakwater_http_requests_total", "breakwater_db_open_connections", "breakwater_shed_total"} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 	_ = app.DB.Close()
 	resp, err := http.Get(app.URL + "/readyz")

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"database/sql"
 	"strconv"
 	"time"
 
@@ -66,4 +67,38 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// dbCollector exposes the database pool (open, in use, waits), so an
+// exhausted pool or a database outage shows on dashboards.
+type dbCollector struct {
+	svc                          interface{ DBStats() (sql.DBStats, bool) }
+	open, inUse, waitCount, wait *prometheus.Desc
+}
+
+func newDBCollector(svc interface{ DBStats() (sql.DBStats, bool) }) *dbCollector {
+	return &dbCollector{svc: svc,
+		open:      prometheus.NewDesc("breakwater_db_open_connections", "Open database connections.", nil, nil),
+		inUse:     prometheus.NewDesc("breakwater_db_in_use_connections", "Database connections in use.", nil, nil),
+		waitCount: prometheus.NewDesc("breakwater_db_wait_total", "Times a request waited for a database connection.", nil, nil),
+		wait:      prometheus.NewDesc("breakwater_db_wait_seconds_total", "Time spent waiting for database connections.", nil, nil),
+	}
+}
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.open
+	ch <- c.inUse
+	ch <- c.waitCount
+	ch <- c.wait
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	st, ok := c.svc.DBStats()
+	if !ok {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(st.OpenConnections))
+	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(st.InUse))
+	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(st.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, st.WaitDuration.Seconds())
 }

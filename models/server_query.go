@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -199,3 +200,12 @@ func (d *DB) DebugCalls(ctx context.Context, serverID string, limit int) ([]Debu
 	err := d.WithContext(ctx).Where("server_id = ?", serverID).Order("id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// PruneDebugCalls deletes debug call logs older than before (retention).
+func (d *DB) PruneDebugCalls(ctx context.Context, before time.Time) (int64, error) {
+	res := d.WithContext(ctx).Where("received_at < ?", before).Delete(&DebugCall{})
+	return res.RowsAffected, res.Error
+}
+
+// SQLDB exposes the main pool for metrics (connection counts).
+func (d *DB) SQLDB() (*sql.DB, error) { return d.DB.DB() }

@@ -128,6 +128,9 @@ func (s *Service) RunRetention(ctx context.Context) (int64, error) {
 	if err != nil {
 		return n, fmt.Errorf("expire check details: %w", err)
 	}
+	if _, err := s.db.PruneDebugCalls(ctx, s.now().Add(-s.opts.Retention)); err != nil {
+		return n, fmt.Errorf("prune debug call logs: %w", err)
+	}
 	if s.engine != nil {
 		s.engine.Prune()
 	}

@@ -6,6 +6,7 @@ package provider
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -241,4 +242,13 @@ func dbErr(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, faultNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// DBStats is the main connection pool's statistics, for metrics.
+func (s *Service) DBStats() (sql.DBStats, bool) {
+	db, err := s.db.SQLDB()
+	if err != nil {
+		return sql.DBStats{}, false
+	}
+	return db.Stats(), true
 }
