@@ -217,7 +217,7 @@ type simService struct {
 	clock *simClock
 }
 
-func startSimService(ctx context.Context, io stdio, clock *simClock) (*simService, error) {
+func startSimService(ctx context.Context, io stdio, clock *simClock, seed uint64) (*simService, error) {
 	dir, err := os.MkdirTemp("", "breakwater-simulate-*")
 	if err != nil {
 		return nil, err
@@ -236,7 +236,9 @@ func startSimService(ctx context.Context, io stdio, clock *simClock) (*simServic
 	if _, err := db.Migrate(ctx); err != nil {
 		return fail(err)
 	}
-	box, err := sealbox.Load(sealbox.Generate(), "")
+	// The secret keys every hash and fingerprint; derived from the seed, so
+	// that SimHashes, and the decisions on them, repeat from run to run.
+	box, err := sealbox.Load(fmt.Sprintf("breakwater-simulate-%020d-not-a-secret", seed), "")
 	if err != nil {
 		return fail(err)
 	}
@@ -321,7 +323,7 @@ func runScenario(ctx context.Context, cfg *config, io stdio, spec simSpec, name,
 	if target == "" {
 		clock = &simClock{}
 		clock.set(time.Now().Truncate(time.Second))
-		ss, err := startSimService(ctx, io, clock)
+		ss, err := startSimService(ctx, io, clock, spec.seed)
 		if err != nil {
 			return res, err
 		}
@@ -343,7 +345,12 @@ func runScenario(ctx context.Context, cfg *config, io stdio, spec simSpec, name,
 
 	now := time.Now().Truncate(time.Second)
 	if clock != nil {
-		now = clock.Now()
+		// The fleet registered at real time (its activation calls are
+		// signed with it); the run itself starts at the next full hour but
+		// one, so that minute and hour buckets, and with them every
+		// decision, line up the same way in every run of a seed.
+		now = clock.Now().Truncate(time.Hour).Add(2 * time.Hour)
+		clock.set(now)
 	}
 	plan, err := planScenario(spec, name, now)
 	if err != nil {
