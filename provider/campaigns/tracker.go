@@ -603,17 +603,34 @@ func (t *Tracker) hit(x *camp, ev *Event, res *Result) {
 		t.touchOrigin(domain, originServer, ev.At)
 	}
 	if ev.Gate == GateContent && ev.fresh(&t.p) {
+		// Grow with what extends the reach: a print or perceptual hash
+		// already within a few bits of the evidence adds nothing but uses
+		// up the cap a drifting wave needs for its further variants.
 		grow := Evidence{Media: ev.Media}
-		if ev.Text != 0 {
+		if ev.Text != 0 && minDistance(x.c.Evidence.Texts, ev.Text) >= spreadBits {
 			grow.Texts = []uint64{ev.Text}
 		}
 		for _, ph := range ev.PHashes {
-			grow.PHashes = append(grow.PHashes, ph)
+			if minDistance(x.c.Evidence.PHashes, ph) >= spreadBits {
+				grow.PHashes = append(grow.PHashes, ph)
+			}
 		}
 		before := x.c.Evidence
 		x.c.Evidence = before.Union(grow, t.p.MaxEvidence)
 		res.NewEvidence = diffEvidence(before, x.c.Evidence)
 	}
+}
+
+// spreadBits is how far a fingerprint must be from a campaign's evidence to
+// be added to it.
+const spreadBits = 3
+
+func minDistance(list []uint64, fp uint64) int {
+	best := 64
+	for _, p := range list {
+		best = min(best, similarity.Hamming(p, fp))
+	}
+	return best
 }
 
 func diffEvidence(before, after Evidence) Evidence {
