@@ -167,6 +167,13 @@ func (h *Handlers) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
+		level := slog.LevelDebug
+		if c.Response().Status >= 400 {
+			level = slog.LevelInfo
+		}
+		if !h.log.Enabled(c.Request().Context(), level) {
+			return nil
+		}
 		attrs := []any{
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 			"method", c.Request().Method, "route", c.Path(),
@@ -174,10 +181,6 @@ func (h *Handlers) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if cl := caller(c); cl != nil {
 			attrs = append(attrs, "server_id", cl.ServerID)
-		}
-		level := slog.LevelDebug
-		if c.Response().Status >= 400 {
-			level = slog.LevelInfo
 		}
 		h.log.Log(c.Request().Context(), level, "request", attrs...)
 		return nil

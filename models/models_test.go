@@ -152,3 +152,48 @@ func TestSignatureReplayRecord(t *testing.T) {
 		}
 	})
 }
+
+// TestSignatureRecorderBatches: concurrent signatures are recorded in
+// batches; of identical ones exactly one is fresh, inside or across batches.
+func TestSignatureRecorderBatches(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r := models.NewSignatureRecorder(db)
+		defer r.Close()
+		var (
+			wg    sync.WaitGroup
+			mu    sync.Mutex
+			fresh = map[string]int{}
+		)
+		for i := 0; i < 300; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				key := fmt.Sprintf("sig-%d", i%100) // every key three times
+				ok, err := r.Remember(ctx, key, time.Now().Add(time.Minute))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					fresh[key]++
+					mu.Unlock()
+				}
+			}(i)
+		}
+		wg.Wait()
+		if len(fresh) != 100 {
+			t.Fatalf("%d keys fresh, want 100", len(fresh))
+		}
+		for k, n := range fresh {
+			if n != 1 {
+				t.Errorf("%s fresh %d times", k, n)
+			}
+		}
+	})
+}

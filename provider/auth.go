@@ -80,7 +80,7 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte
 	if loaded == nil || v.KeyIndex < 0 || v.KeyIndex >= len(loaded.creds) {
 		return nil, &fault.Unauthorized{Cause: msgsig.CauseUnknownKey, Message: "no key matched"}
 	}
-	fresh, err := s.db.RememberSignature(ctx, v.ReplayKey, v.Created.Add(s.opts.SignatureMaxAge).Add(s.opts.SignatureMaxAge))
+	fresh, err := s.sigs.Remember(ctx, v.ReplayKey, v.Created.Add(s.opts.SignatureMaxAge).Add(s.opts.SignatureMaxAge))
 	if err != nil {
 		return nil, fmt.Errorf("remember signature: %w: %w", fault.ErrUnavailable, err)
 	}

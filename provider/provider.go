@@ -129,6 +129,7 @@ type Service struct {
 	stopListen context.CancelFunc
 	usage      *usageCounter
 	writer     *models.CheckWriter
+	sigs       *models.SignatureRecorder
 	notes      pendingNotes
 	// learnDirty is signalled when learned state should be saved soon.
 	learnDirty chan struct{}
@@ -167,6 +168,7 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 		seen:       newIDSet(200_000),
 		usage:      newUsageCounter(),
 		writer:     models.NewCheckWriter(db, 0, 0),
+		sigs:       models.NewSignatureRecorder(db),
 	}
 	camp, err := newCampaignState(s) // campaigns.go: the tracker and the engine's campaign lookup
 	if err != nil {
@@ -182,6 +184,7 @@ func New(opts Options, db *models.DB, box *sealbox.Box, client *netguard.Client,
 func (s *Service) Close(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		s.writer.Close()
+		s.sigs.Close()
 		close(s.stopJobs)
 		if s.stopListen != nil {
 			s.stopListen()
