@@ -76,16 +76,10 @@ func (s *Service) ScreenSignupFor(ctx context.Context, serverID string, in scree
 	if err := screening.ValidateSignup(&in); err != nil {
 		return nil, err
 	}
-	pol, err := s.policy(ctx, serverID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkQuota(ctx, serverID); err != nil {
-		return nil, err
-	}
-	out := s.engine.ScreenSignup(ctx, serverID, pol, in)
 	subject := s.box.Hash("subject", strings.ToLower(strings.TrimSpace(in.Account.Email)))
-	return s.store(ctx, serverID, CapSignupScreening, out, subject)
+	return s.screen(ctx, serverID, CapSignupScreening, subject, func(pol screening.Policy) screening.Outcome {
+		return s.engine.ScreenSignup(ctx, serverID, pol, in)
+	})
 }
 
 // ScreenContentFor is ScreenSignupFor for posts.
@@ -93,6 +87,15 @@ func (s *Service) ScreenContentFor(ctx context.Context, serverID string, in scre
 	if err := screening.ValidateContent(&in); err != nil {
 		return nil, err
 	}
+	subject := s.box.Hash("subject", strings.ToLower(serverID+"|"+strings.TrimPrefix(strings.TrimSpace(in.Author.Acct), "@")))
+	return s.screen(ctx, serverID, CapContentScreening, subject, func(pol screening.Policy) screening.Outcome {
+		return s.engine.ScreenContent(ctx, serverID, pol, in)
+	})
+}
+
+// screen is the path every validated check takes: the server's policy, its
+// quota, the engine, then durable storage before the answer.
+func (s *Service) screen(ctx context.Context, serverID, capability, subject string, decide func(screening.Policy) screening.Outcome) (*CheckResult, error) {
 	pol, err := s.policy(ctx, serverID)
 	if err != nil {
 		return nil, err
@@ -100,9 +103,7 @@ func (s *Service) ScreenContentFor(ctx context.Context, serverID string, in scre
 	if err := s.checkQuota(ctx, serverID); err != nil {
 		return nil, err
 	}
-	out := s.engine.ScreenContent(ctx, serverID, pol, in)
-	subject := s.box.Hash("subject", strings.ToLower(serverID+"|"+strings.TrimPrefix(strings.TrimSpace(in.Author.Acct), "@")))
-	return s.store(ctx, serverID, CapContentScreening, out, subject)
+	return s.store(ctx, serverID, capability, decide(pol), subject)
 }
 
 func (s *Service) store(ctx context.Context, serverID, capability string, out screening.Outcome, subject string) (*CheckResult, error) {
