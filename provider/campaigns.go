@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/models"
@@ -75,6 +76,9 @@ type campaignState struct {
 	wake   chan struct{} // alert deliveries are waiting
 	flush  chan chan struct{}
 	worker string
+	// started is set once Start runs the campaign jobs; commands that
+	// never start the service have nothing to flush.
+	started atomic.Bool
 }
 
 // pendingHits is what local checks added to one campaign since the last
@@ -172,6 +176,7 @@ func (s *Service) startCampaigns(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replay checks into campaign candidates: %w", err)
 	}
+	cs.started.Store(true)
 	s.jobs.Add(2)
 	go func() { defer s.jobs.Done(); s.campaignLoop() }()
 	go func() { defer s.jobs.Done(); s.alertLoop() }()
@@ -231,7 +236,7 @@ func (s *Service) campaignLoop() {
 
 // FlushCampaigns writes counted campaign hits now (tests, the simulator).
 func (s *Service) FlushCampaigns(ctx context.Context) {
-	if s.camp == nil {
+	if s.camp == nil || !s.camp.started.Load() {
 		return
 	}
 	done := make(chan struct{})

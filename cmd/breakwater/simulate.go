@@ -468,8 +468,12 @@ func runScenario(ctx context.Context, cfg *config, io stdio, spec simSpec, name,
 	}
 	res.WallSeconds = time.Since(realStart).Seconds()
 
-	// Campaigns, as the service stored them.
+	// Campaigns, as the service stored them (a target writes its hits
+	// every second).
 	app.svc.FlushCampaigns(ctx)
+	if clock == nil {
+		time.Sleep(1500 * time.Millisecond)
+	}
 	list, err := app.svc.ListCampaigns(ctx, provider.CampaignFilter{Limit: 1000})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return res, err
