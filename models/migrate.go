@@ -114,3 +114,30 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 	}
 	return *v, nil
 }
+
+// PendingMigrations lists the steps not applied to this database, so that
+// commands that do not migrate can refuse a database missing any step (not
+// only a database whose newest step is old).
+func (d *DB) PendingMigrations(ctx context.Context) ([]int, error) {
+	var pending []int
+	if !d.Migrator().HasTable(&SchemaMigration{}) {
+		for _, m := range migrations {
+			pending = append(pending, m.Version)
+		}
+		return pending, nil
+	}
+	var applied []SchemaMigration
+	if err := d.WithContext(ctx).Find(&applied).Error; err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	for _, a := range applied {
+		done[a.Version] = true
+	}
+	for _, m := range migrations {
+		if !done[m.Version] {
+			pending = append(pending, m.Version)
+		}
+	}
+	return pending, nil
+}

@@ -48,12 +48,12 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		if len(ran) > 0 {
 			log.Info("database migrated", "applied", ran, "dialect", db.Dialect)
 		}
-	} else if v, err := db.SchemaVersion(ctx); err != nil || v < models.LatestVersion() {
+	} else if pending, err := db.PendingMigrations(ctx); err != nil || len(pending) > 0 {
 		db.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read schema version: %w", err)
 		}
-		return nil, fmt.Errorf("the database schema is at version %d, this binary needs %d: run 'breakwater migrate'", v, models.LatestVersion())
+		return nil, fmt.Errorf("the database lacks schema steps %v: run 'breakwater migrate' (serve does it at start)", pending)
 	}
 	client := netguard.New(netguard.Options{AllowedRanges: cfg.allowRanges, UserAgent: "Breakwater/" + version + " (+" + cfg.publicURL.String() + ")"})
 	var resolver screening.MXResolver
