@@ -63,16 +63,6 @@ func (d *DB) AddUsage(ctx context.Context, counts map[UsageKey]int64) error {
 	})
 }
 
-// GetCheckByID loads a check whatever its server, for replicas that learn
-// of it through a notification.
-func (d *DB) GetCheckByID(ctx context.Context, checkID string) (*Check, error) {
-	var c Check
-	if err := d.WithContext(ctx).Where("id = ?", checkID).Take(&c).Error; err != nil {
-		return nil, notFound(err)
-	}
-	return &c, nil
-}
-
 // GetCheck loads one check of one server.
 func (d *DB) GetCheck(ctx context.Context, serverID, checkID string) (*Check, error) {
 	var c Check
@@ -145,20 +135,6 @@ func (d *DB) EachRecentCheck(ctx context.Context, since time.Time, fn func(*Chec
 	// Ids are time-ordered, and FindInBatches pages by primary key, so the
 	// order is by id alone: any other order would make paging skip rows.
 	return d.WithContext(ctx).Where("created_at >= ? AND erased = ?", since, false).
-		Order("id").FindInBatches(&batch, 2000, func(tx *gorm.DB, _ int) error {
-		for i := range batch {
-			if err := fn(&batch[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}).Error
-}
-
-// LabelledChecks calls fn for every check with a verdict and features.
-func (d *DB) LabelledChecks(ctx context.Context, fn func(*Check) error) error {
-	var batch []Check
-	return d.WithContext(ctx).Where("verdict <> '' AND erased = ?", false).
 		Order("id").FindInBatches(&batch, 2000, func(tx *gorm.DB, _ int) error {
 		for i := range batch {
 			if err := fn(&batch[i]); err != nil {

@@ -160,9 +160,6 @@ func redactURL(u string) string {
 	return u
 }
 
-// RedactURL is redactURL for callers that print configuration.
-func RedactURL(u string) string { return redactURL(u) }
-
 type slogLogger struct {
 	l    *slog.Logger
 	slow time.Duration

@@ -168,6 +168,3 @@ func (s *Service) saveLearning(ctx context.Context) {
 		s.opts.Logger.Error("save learned state", "error", err)
 	}
 }
-
-// FlushLearning saves learned state now (tests, shutdown).
-func (s *Service) FlushLearning(ctx context.Context) { s.saveLearning(ctx) }
