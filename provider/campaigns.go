@@ -657,20 +657,25 @@ func (s *Service) ListCampaigns(ctx context.Context, f CampaignFilter) ([]Campai
 	return out, nil
 }
 
-// GetCampaign returns one campaign with its presence on every server and
-// origin (operator).
-func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignDetail, error) {
+// loadCampaign reads one campaign with its server and origin presence.
+func (s *Service) loadCampaign(ctx context.Context, id string) (campaigns.Campaign, error) {
 	if s.camp == nil {
-		return nil, errors.New("campaigns are not available in this command")
+		return campaigns.Campaign{}, errors.New("campaigns are not available in this command")
 	}
 	if !validID(id) {
-		return nil, fault.ErrNotFound
+		return campaigns.Campaign{}, fault.ErrNotFound
 	}
 	row, servers, origins, err := s.db.GetCampaign(ctx, id)
 	if err != nil {
-		return nil, dbErr("load campaign", err)
+		return campaigns.Campaign{}, dbErr("load campaign", err)
 	}
-	c, err := campaignFromRows(row, servers, origins)
+	return campaignFromRows(row, servers, origins)
+}
+
+// GetCampaign returns one campaign with its presence on every server and
+// origin (operator).
+func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignDetail, error) {
+	c, err := s.loadCampaign(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -691,17 +696,7 @@ func (s *Service) GetCampaign(ctx context.Context, id string) (*CampaignDetail, 
 // campaigns.Apply). by names the operator, for the record. The change is
 // stored, announced to the other replicas and applied here at once.
 func (s *Service) CampaignAction(ctx context.Context, id, action, by string) (*CampaignDetail, error) {
-	if s.camp == nil {
-		return nil, errors.New("campaigns are not available in this command")
-	}
-	if !validID(id) {
-		return nil, fault.ErrNotFound
-	}
-	row, servers, origins, err := s.db.GetCampaign(ctx, id)
-	if err != nil {
-		return nil, dbErr("load campaign", err)
-	}
-	c, err := campaignFromRows(row, servers, origins)
+	c, err := s.loadCampaign(ctx, id)
 	if err != nil {
 		return nil, err
 	}
