@@ -143,12 +143,8 @@ func (h *Handlers) handleError(err error, c echo.Context) {
 			}
 		}
 	}
-	var ua interface{ Error() string }
-	if errors.As(err, &ua) {
-		var u *fault.Unauthorized
-		if errors.As(err, &u) {
-			h.metrics.sigFailures.WithLabelValues(u.Cause).Inc()
-		}
+	if u := (*fault.Unauthorized)(nil); errors.As(err, &u) {
+		h.metrics.sigFailures.WithLabelValues(u.Cause).Inc()
 	}
 	for k, v := range hdr {
 		c.Response().Header()[k] = v

@@ -145,10 +145,6 @@ func (w *CheckWriter) flush(batch []*pendingCheck) {
 		return
 	}
 	for _, p := range batch {
-		if err := w.db.WithContext(ctx).Create(p.c).Error; err != nil {
-			p.err <- fmt.Errorf("insert check: %w", err)
-			continue
-		}
-		p.err <- nil
+		p.err <- w.db.InsertCheck(ctx, p.c)
 	}
 }

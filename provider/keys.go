@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/models"
-	"github.com/breakwater-fasp/breakwater/provider/fault"
 )
-
-var faultNotFound = fault.ErrNotFound
 
 const sealPurposeServerKey = "server-key"
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/models"
+	"github.com/breakwater-fasp/breakwater/provider/fault"
 	"github.com/breakwater-fasp/breakwater/provider/netguard"
 	"github.com/breakwater-fasp/breakwater/provider/screening"
 	"github.com/breakwater-fasp/breakwater/provider/sealbox"
@@ -242,7 +243,7 @@ func dbErr(what string, err error) error {
 		return nil
 	}
 	if errors.Is(err, models.ErrNotFound) {
-		return fmt.Errorf("%s: %w", what, faultNotFound)
+		return fmt.Errorf("%s: %w", what, fault.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

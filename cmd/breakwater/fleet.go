@@ -52,19 +52,15 @@ func newFleet(ctx context.Context, app *App, target string, n int) (*fleet, erro
 	if n < 1 || n > 250 {
 		return nil, usageErr("the number of servers must be between 1 and 250")
 	}
-	f := &fleet{target: strings.TrimSuffix(target, "/"), client: &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 90 * time.Second},
-	}}
+	f := &fleet{target: strings.TrimSuffix(target, "/"), client: newFleetClient()}
 	// Registration calls go to our own loopback fleet, so this tool's client
 	// may reach 127.0.0.0/8 whatever the service's own policy is.
-	reg := *app
-	svc, err := provider.New(provider.Options{PublicURL: app.cfg.publicURL, Name: app.cfg.Name, Logger: app.log}, app.db, app.box,
+	reg, err := provider.New(provider.Options{PublicURL: app.cfg.publicURL, Name: app.cfg.Name, Logger: app.log}, app.db, app.box,
 		netguard.New(netguard.Options{AllowedRanges: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}), nil)
 	if err != nil {
 		return nil, err
 	}
-	reg.svc = svc
+	defer reg.Close(context.WithoutCancel(ctx))
 	for i := 0; i < n; i++ {
 		addr := fmt.Sprintf("127.0.%d.%d:0", 1+i/250, 2+i%250)
 		ln, err := net.Listen("tcp", addr)
@@ -77,7 +73,7 @@ func newFleet(ctx context.Context, app *App, target string, n int) (*fleet, erro
 		go hs.Serve(ln) //nolint:errcheck // ends with close
 		f.ln, f.srv = append(f.ln, ln), append(f.srv, hs)
 		base := "http://" + ln.Addr().String()
-		r, err := reg.svc.Register(ctx, provider.RegisterInput{ServerURL: base, BaseURL: base + "/api/fasp"})
+		r, err := reg.Register(ctx, provider.RegisterInput{ServerURL: base, BaseURL: base + "/api/fasp"})
 		if err != nil {
 			f.close()
 			return nil, fmt.Errorf("register fake server %d: %w", i, err)
