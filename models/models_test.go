@@ -154,7 +154,9 @@ func TestSignatureReplayRecord(t *testing.T) {
 }
 
 // TestSignatureRecorderBatches: concurrent signatures are recorded in
-// batches; of identical ones exactly one is fresh, inside or across batches.
+// batches; of identical ones exactly one is fresh, inside or across batches,
+// and flushers inserting the same keys in different orders never deadlock
+// (rounds of callers arriving in a scrambled key order).
 func TestSignatureRecorderBatches(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
@@ -164,35 +166,40 @@ func TestSignatureRecorderBatches(t *testing.T) {
 		}
 		r := models.NewSignatureRecorder(db)
 		defer r.Close()
-		var (
-			wg    sync.WaitGroup
-			mu    sync.Mutex
-			fresh = map[string]int{}
-		)
-		for i := 0; i < 300; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				key := fmt.Sprintf("sig-%d", i%100) // every key three times
-				ok, err := r.Remember(ctx, key, time.Now().Add(time.Minute))
-				if err != nil {
-					t.Error(err)
-					return
+		for round := 0; round < 10; round++ {
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				fresh = map[string]int{}
+			)
+			for i := 0; i < 300; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					key := fmt.Sprintf("sig-%d-%d", round, (i*37)%100) // every key three times
+					ok, err := r.Remember(ctx, key, time.Now().Add(time.Minute))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						fresh[key]++
+						mu.Unlock()
+					}
+				}(i)
+			}
+			wg.Wait()
+			if t.Failed() {
+				t.FailNow()
+			}
+			if len(fresh) != 100 {
+				t.Fatalf("round %d: %d keys fresh, want 100", round, len(fresh))
+			}
+			for k, n := range fresh {
+				if n != 1 {
+					t.Errorf("%s fresh %d times", k, n)
 				}
-				if ok {
-					mu.Lock()
-					fresh[key]++
-					mu.Unlock()
-				}
-			}(i)
-		}
-		wg.Wait()
-		if len(fresh) != 100 {
-			t.Fatalf("%d keys fresh, want 100", len(fresh))
-		}
-		for k, n := range fresh {
-			if n != 1 {
-				t.Errorf("%s fresh %d times", k, n)
 			}
 		}
 	})

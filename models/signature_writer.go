@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,10 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 		first[p.key] = p
 		uniq = append(uniq, p)
 	}
+	// Rows go in in key order: two flushers (or replicas) inserting
+	// overlapping keys then wait on each other in one order and cannot
+	// deadlock.
+	slices.SortFunc(uniq, func(a, b *pendingSig) int { return strings.Compare(a.key, b.key) })
 	var sb strings.Builder
 	args := make([]any, 0, 2*len(uniq))
 	sb.WriteString("INSERT INTO seen_signatures (key, expires_at) VALUES ")
