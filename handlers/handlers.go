@@ -65,7 +65,7 @@ func New(svc *provider.Service, opts Options) (*echo.Echo, *Handlers, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.handleError
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
-	h.metrics.reg.MustRegister(newDBCollector(svc))
+	h.metrics.reg.MustRegister(newDBCollector(svc), newEngineCollector(svc))
 	h.routes(e)
 	return e, h, nil
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breakwater-fasp/breakwater/provider/screening"
+	"github.com/breakwater-fasp/breakwater/provider/similarity"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -101,4 +103,47 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.inUse, prometheus.GaugeValue, float64(st.InUse))
 	ch <- prometheus.MustNewConstMetric(c.waitCount, prometheus.CounterValue, float64(st.WaitCount))
 	ch <- prometheus.MustNewConstMetric(c.wait, prometheus.CounterValue, st.WaitDuration.Seconds())
+}
+
+// engineCollector exposes the screening engine's memory: what its windows
+// and near-duplicate indexes hold, and what keeping within
+// BREAKWATER_ENGINE_MEMORY has cost (evicted keys, dropped generations:
+// both mean shorter windows than configured).
+type engineCollector struct {
+	svc                                      interface{ EngineStats() screening.Stats }
+	series, seriesBytes, evictions           *prometheus.Desc
+	indexEntries, indexDropped, indexRefused *prometheus.Desc
+}
+
+func newEngineCollector(svc interface{ EngineStats() screening.Stats }) *engineCollector {
+	index := []string{"index"}
+	return &engineCollector{svc: svc,
+		series:       prometheus.NewDesc("breakwater_engine_series", "Per-key window series held by the screening engine.", nil, nil),
+		seriesBytes:  prometheus.NewDesc("breakwater_engine_series_bytes", "Estimated bytes of the evictable window series.", nil, nil),
+		evictions:    prometheus.NewDesc("breakwater_engine_series_evictions_total", "Window series evicted to stay within the engine's memory budget.", nil, nil),
+		indexEntries: prometheus.NewDesc("breakwater_engine_index_entries", "Fingerprints held by a near-duplicate index.", index, nil),
+		indexDropped: prometheus.NewDesc("breakwater_engine_index_dropped_generations_total", "Index generations dropped early to stay within the memory budget.", index, nil),
+		indexRefused: prometheus.NewDesc("breakwater_engine_index_refused_total", "New fingerprints not indexed because the index was full.", index, nil),
+	}
+}
+
+func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.series, c.seriesBytes, c.evictions, c.indexEntries, c.indexDropped, c.indexRefused} {
+		ch <- d
+	}
+}
+
+func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.svc.EngineStats()
+	ch <- prometheus.MustNewConstMetric(c.series, prometheus.GaugeValue, float64(st.Series))
+	ch <- prometheus.MustNewConstMetric(c.seriesBytes, prometheus.GaugeValue, float64(st.SeriesBytes))
+	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(st.SeriesEvictions))
+	for _, ix := range []struct {
+		name string
+		st   similarity.LSHStats
+	}{{"text", st.Text}, {"media", st.Media}, {"reasons", st.Reasons}} {
+		ch <- prometheus.MustNewConstMetric(c.indexEntries, prometheus.GaugeValue, float64(ix.st.Entries), ix.name)
+		ch <- prometheus.MustNewConstMetric(c.indexDropped, prometheus.CounterValue, float64(ix.st.Dropped), ix.name)
+		ch <- prometheus.MustNewConstMetric(c.indexRefused, prometheus.CounterValue, float64(ix.st.Refused), ix.name)
+	}
 }

@@ -248,6 +248,9 @@ func dbErr(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// EngineStats is the screening engine's memory use, for metrics.
+func (s *Service) EngineStats() screening.Stats { return s.engine.Stats() }
+
 // DBStats is the main connection pool's statistics, for metrics.
 func (s *Service) DBStats() (sql.DBStats, bool) {
 	db, err := s.db.SQLDB()

@@ -66,7 +66,7 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		return nil, err
 	}
 	engine, err := screening.New(screening.Options{HashKey: []byte(box.Hash("engine-hash-key", "v1")), Resolver: resolver,
-		DisposableDomains: disposable})
+		DisposableDomains: disposable, MemoryBudget: cfg.engineMemory})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("build screening engine: %w", err)

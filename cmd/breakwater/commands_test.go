@@ -28,6 +28,8 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{[]string{"serve", "--allow-private-ranges", "10.0.0.0/33"}, 2, "allowed private ranges"},
 		{[]string{"serve", "--signature-max-age", "2h"}, 2, "between 10s and 1h"},
 		{[]string{"serve", "--pprof-listen", "0.0.0.0:6060"}, 2, "loopback"},
+		{[]string{"serve", "--engine-memory", "lots"}, 2, "want a size such as 512MiB"},
+		{[]string{"serve", "--engine-memory", "8MiB"}, 2, "at least 16MiB"},
 		{[]string{"servers", "delete", "x"}, 2, "--yes"},
 		{[]string{"erase"}, 2, "usage: breakwater erase"},
 		{[]string{"version"}, 0, "breakwater"},
@@ -41,9 +43,28 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	// Every documented variable shows in serve --help.
 	_, _, help := runCLI(t, "", "serve", "--help")
 	for _, env := range []string{"BREAKWATER_LISTEN", "BREAKWATER_PUBLIC_URL", "BREAKWATER_DATABASE_URL", "BREAKWATER_DATA_DIR",
-		"BREAKWATER_SECRET_KEY", "BREAKWATER_ALLOW_PRIVATE_RANGES", "BREAKWATER_MAX_IN_FLIGHT", "BREAKWATER_RATE_LIMIT"} {
+		"BREAKWATER_SECRET_KEY", "BREAKWATER_ALLOW_PRIVATE_RANGES", "BREAKWATER_MAX_IN_FLIGHT", "BREAKWATER_RATE_LIMIT",
+		"BREAKWATER_ENGINE_MEMORY"} {
 		if !strings.Contains(help, env) {
 			t.Errorf("serve --help does not document %s", env)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"512MiB", 512 << 20, true}, {"2GiB", 2 << 30, true}, {"64 KiB", 64 << 10, true}, {"1048576", 1 << 20, true},
+		{"", 0, false}, {"MiB", 0, false}, {"-1MiB", 0, false}, {"1.5GiB", 0, false}, {"512MB", 0, false},
+		{"9999999999GiB", 0, false},
+	}
+	for _, c := range cases {
+		got, err := parseSize(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (ok %v)", c.in, got, err, c.want, c.ok)
 		}
 	}
 }

@@ -41,6 +41,7 @@ type config struct {
 	MaxInFlight        int
 	Retention          time.Duration
 	MXCheck            bool
+	EngineMemory       string
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
@@ -55,6 +56,7 @@ type config struct {
 
 	// parsed
 	privacyNote    string
+	engineMemory   int64
 	publicURL      *url.URL
 	allowRanges    []netip.Prefix
 	trustedProxies []netip.Prefix
@@ -97,6 +99,7 @@ func (c *config) bind(fs *flag.FlagSet) {
 	str(&c.SMTPFrom, "smtp-from", "BREAKWATER_SMTP_FROM", "", "sender address of e-mails, e.g. breakwater@example.org")
 	str(&c.PrivacyPolicyURL, "privacy-policy-url", "BREAKWATER_PRIVACY_POLICY_URL", "", "privacy policy address in provider_info (default: the built-in /privacy page)")
 	str(&c.PrivacyNoteFile, "privacy-note-file", "BREAKWATER_PRIVACY_NOTE_FILE", "", "text file whose paragraphs the built-in privacy page shows as the operator's own (controller, jurisdiction, ...)")
+	str(&c.EngineMemory, "engine-memory", "BREAKWATER_ENGINE_MEMORY", "512MiB", "memory the screening engine's windows and near-duplicate indexes may hold (KiB, MiB, GiB); past it the least recently seen keys are evicted and windows get shorter")
 	str(&c.LogLevel, "log-level", "BREAKWATER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "BREAKWATER_LOG_FORMAT", "text", "log format: text or json")
 	str(&c.PprofListen, "pprof-listen", "BREAKWATER_PPROF_LISTEN", "", "loopback address for Go profiling endpoints (/debug/pprof), e.g. 127.0.0.1:6060; empty disables them")
@@ -202,6 +205,13 @@ func (c *config) validate() error {
 	if c.MaxBodyBytes < 1024 {
 		bad("max body bytes must be at least 1024")
 	}
+	if n, err := parseSize(c.EngineMemory); err != nil {
+		bad("engine memory %q: %v", c.EngineMemory, err)
+	} else if n < 16<<20 {
+		bad("engine memory %q must be at least 16MiB", c.EngineMemory)
+	} else {
+		c.engineMemory = n
+	}
 	switch c.RegistrationMode {
 	case "open", "approval", "closed":
 	case "invite":
@@ -304,4 +314,24 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// parseSize reads a byte size: a whole number with an optional KiB, MiB or
+// GiB suffix ("512MiB"); a bare number is bytes.
+func parseSize(s string) (int64, error) {
+	num, mult := strings.TrimSpace(s), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		return 0, errors.New("want a size such as 512MiB or 2GiB")
+	}
+	return n * mult, nil
 }

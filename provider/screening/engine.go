@@ -43,13 +43,26 @@ type Options struct {
 	// Retention is how long window state is kept in memory (default 14
 	// days); Prune drops what is older.
 	Retention time.Duration
+	// MemoryBudget bounds, approximately, the bytes the windows and the
+	// near-duplicate indexes hold (default DefaultMemoryBudget). Half goes
+	// to the per-key windows, 30 % to the post text index and 10 % each to
+	// the media and sign-up reason indexes. Past it, the least recently
+	// seen keys are evicted and the oldest index generations dropped: the
+	// windows get shorter, memory does not grow. Stats reports both.
+	MemoryBudget int64
 }
 
 // Defaults for Options.
 const (
-	DefaultMXTimeout = 500 * time.Millisecond
-	DefaultRetention = 14 * 24 * time.Hour
+	DefaultMXTimeout    = 500 * time.Millisecond
+	DefaultRetention    = 14 * 24 * time.Hour
+	DefaultMemoryBudget = 512 << 20
 )
+
+// indexEntryBytes is what one fingerprint costs in a near-duplicate index
+// (band entries, map entry, its record and one member each), measured by
+// TestMemoryBudgetHolds.
+const indexEntryBytes = 280
 
 // Engine is the in-memory decision engine shared by all customer servers:
 // its windows see every server's sign-ups and posts, which is what lets it
@@ -119,7 +132,6 @@ func New(opts Options) (*Engine, error) {
 		retention: opts.Retention,
 		resolver:  opts.Resolver,
 		mxTimeout: opts.MXTimeout,
-		win:       newWindows(),
 		mx:        mxCache{m: map[string]mxEntry{}},
 		learn:     newLearner(),
 		nb:        newBayes(),
@@ -136,6 +148,15 @@ func New(opts Options) (*Engine, error) {
 	if e.mxTimeout <= 0 {
 		e.mxTimeout = DefaultMXTimeout
 	}
+	budget := opts.MemoryBudget
+	if budget == 0 {
+		budget = DefaultMemoryBudget
+	}
+	if budget < 1<<20 {
+		return nil, errors.New("screening: MemoryBudget must be at least 1 MiB")
+	}
+	e.win = newWindows(budget / 2)
+	entries := func(share int64) int { return int(max(1, budget*share/100/indexEntryBytes)) }
 	key := append([]byte(nil), opts.HashKey...)
 	e.macPool.New = func() any { return hmac.New(sha256.New, key) }
 	e.keys = similarity.NewHasher(key, "keys")
@@ -160,13 +181,13 @@ func New(opts Options) (*Engine, error) {
 	// Each index probes just enough bands to guarantee the largest distance
 	// its signal's param allows (bands + probed bands - 1): text 6, media
 	// 8, reasons 4.
-	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 8}); err != nil {
+	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 8, MaxEntries: entries(30)}); err != nil {
 		return nil, err
 	}
-	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: 10 * time.Minute, Keep: 8}); err != nil {
+	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: 10 * time.Minute, Keep: 8, MaxEntries: entries(10)}); err != nil {
 		return nil, err
 	}
-	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: 4 * time.Hour, Keep: 8}); err != nil {
+	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: 4 * time.Hour, Keep: 8, MaxEntries: entries(10)}); err != nil {
 		return nil, err
 	}
 	if e.defaultPolicy, err = e.compile(DefaultPolicy(), true); err != nil {
@@ -237,6 +258,30 @@ func (e *Engine) serverKey(serverID string) uint64 {
 
 func (e *Engine) linkKey(domain string) uint64 {
 	return nonZero(e.keys.Sum64Parts("link", domain))
+}
+
+// Stats describes the engine's memory: how many series and fingerprints it
+// holds, and what staying within MemoryBudget has cost.
+type Stats struct {
+	Series          int    // per-key window series
+	SeriesBytes     int64  // their estimated bytes (evictable kinds)
+	SeriesEvictions uint64 // series evicted for the budget since start
+
+	Text, Media, Reasons similarity.LSHStats
+}
+
+// Stats reports the engine's memory use.
+func (e *Engine) Stats() Stats {
+	st := Stats{SeriesEvictions: e.win.evictions.Load(),
+		Text: e.text.Stats(), Media: e.media.Stats(), Reasons: e.reasons.Stats()}
+	for i := range e.win.shards {
+		sh := &e.win.shards[i]
+		sh.mu.Lock()
+		st.Series += len(sh.m)
+		st.SeriesBytes += int64(sh.bytes)
+		sh.mu.Unlock()
+	}
+	return st
 }
 
 // Prune drops window state older than Retention, near-duplicate index

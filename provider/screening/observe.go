@@ -9,7 +9,9 @@ import (
 // Observe replays a persisted check (its Features, the Outcome's At and
 // decision) into the windows: at start-up from the check store, or from
 // another replica. It records exactly what the original Screen call
-// recorded, so decisions after a replay equal decisions without restart.
+// recorded, so decisions after a replay equal decisions without restart
+// (while the engine is within its MemoryBudget: past it, evictions are
+// sampled, so which keys a rebuilt engine holds may differ).
 // The decision is accepted for future use (campaigns); windows count every
 // check whatever its decision, so that a wave that is being rejected still
 // looks like a wave.

@@ -3,7 +3,9 @@ package screening
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/breakwater-fasp/breakwater/provider/signals"
 	"github.com/breakwater-fasp/breakwater/provider/similarity"
@@ -75,7 +77,19 @@ func (s *memberSet) count(since, until int64, freshOnly bool) int {
 }
 
 func (s *memberSet) prune(before int64) {
-	s.m = slices.DeleteFunc(s.m, func(m member) bool { return m.last < before })
+	s.m = shrink(slices.DeleteFunc(s.m, func(m member) bool { return m.last < before }))
+}
+
+// shrink gives back a backing array that pruning left mostly empty, so
+// that a series' memory follows what it holds.
+func shrink[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	if cap(s) > 2*len(s)+4 {
+		return slices.Clone(s)
+	}
+	return s
 }
 
 // series is one key's history: minute buckets for short windows, hour
@@ -123,24 +137,98 @@ func sumBuckets(bs []bucket, from, to int64) int {
 	return n
 }
 
+// seriesOverhead is what a series costs besides its slices' backing
+// arrays: the struct and its map entry (key, pointer, control byte and
+// the map's spare room), measured with the engine's memory test.
+const seriesOverhead = int(unsafe.Sizeof(series{})) + 80
+
+// size estimates the bytes a series holds.
+func (s *series) size() int {
+	return seriesOverhead + int(unsafe.Sizeof(bucket{}))*(cap(s.minutes)+cap(s.hours)) +
+		int(unsafe.Sizeof(member{}))*(cap(s.servers.m)+cap(s.accounts.m))
+}
+
+// lastSeen is the unix second of the series' newest event (to the minute or
+// the hour, whichever is newer).
+func (s *series) lastSeen() int64 {
+	var t int64 = -1 << 62
+	if n := len(s.minutes); n > 0 {
+		t = s.minutes[n-1].t * 60
+	}
+	if n := len(s.hours); n > 0 {
+		t = max(t, s.hours[n-1].t*3600)
+	}
+	return t
+}
+
+// pinned kinds are never evicted: one series per server or for the whole
+// network, few, and what baselines need.
+func pinned(k signals.Kind) bool {
+	switch k {
+	case signals.KindServerSignups, signals.KindServerActivity, signals.KindNetSignups, signals.KindNetActivity:
+		return true
+	}
+	return false
+}
+
 const windowShards = 64
 
+// evictSample is how many series an eviction compares; the one seen least
+// recently goes (sampled LRU, as in Redis: cheap, and close to exact LRU).
+const evictSample = 8
+
 type windowShard struct {
-	mu sync.Mutex
-	m  map[signals.Key]*series
+	mu    sync.Mutex
+	m     map[signals.Key]*series
+	bytes int // estimated bytes of the evictable series
 }
 
-// windows is the sharded store of all counters and member sets.
+// windows is the sharded store of all counters and member sets. When a
+// shard's series exceed its share of the memory budget, the least recently
+// seen series are evicted, so memory stays bounded whatever the traffic:
+// under a flood of distinct e-mail addresses or IPs, per-address windows
+// get shorter instead of the process growing.
 type windows struct {
-	shards [windowShards]windowShard
+	shards      [windowShards]windowShard
+	shardBudget int // bytes per shard; 0: unbounded
+	evictions   atomic.Uint64
 }
 
-func newWindows() *windows {
-	w := &windows{}
+func newWindows(budget int64) *windows {
+	w := &windows{shardBudget: int(budget / windowShards)}
 	for i := range w.shards {
 		w.shards[i].m = map[signals.Key]*series{}
 	}
 	return w
+}
+
+// evict drops least recently seen evictable series until the shard is
+// within budget; the caller holds sh.mu. keep is never evicted.
+func (w *windows) evict(sh *windowShard, keep signals.Key) {
+	for w.shardBudget > 0 && sh.bytes > w.shardBudget {
+		var (
+			victim signals.Key
+			vs     *series
+			seen   int
+		)
+		for k, s := range sh.m {
+			if pinned(k.Kind) || k == keep {
+				continue
+			}
+			if vs == nil || s.lastSeen() < vs.lastSeen() {
+				victim, vs = k, s
+			}
+			if seen++; seen == evictSample {
+				break
+			}
+		}
+		if vs == nil {
+			return
+		}
+		sh.bytes -= vs.size()
+		delete(sh.m, victim)
+		w.evictions.Add(1)
+	}
 }
 
 func (w *windows) shard(k signals.Key) *windowShard {
@@ -169,9 +257,12 @@ func (w *windows) add(k signals.Key, at time.Time, m who) {
 	sh := w.shard(k)
 	sh.mu.Lock()
 	s := sh.m[k]
+	before := 0
 	if s == nil {
 		s = &series{}
 		sh.m[k] = s
+	} else {
+		before = s.size()
 	}
 	s.minutes = addBucket(s.minutes, unixMinute(at))
 	s.hours = addBucket(s.hours, unixHour(at))
@@ -181,6 +272,10 @@ func (w *windows) add(k signals.Key, at time.Time, m who) {
 	}
 	if m.account != 0 {
 		s.accounts.add(m.account, sec, m.fresh)
+	}
+	if !pinned(k.Kind) {
+		sh.bytes += s.size() - before
+		w.evict(sh, k)
 	}
 	sh.mu.Unlock()
 }
@@ -327,6 +422,7 @@ func (w *windows) prune(now time.Time, retention time.Duration) {
 	for i := range w.shards {
 		sh := &w.shards[i]
 		sh.mu.Lock()
+		bytes := 0
 		for k, s := range sh.m {
 			keep := retention
 			if r, ok := kindRetention[k.Kind]; ok && r < keep {
@@ -334,14 +430,19 @@ func (w *windows) prune(now time.Time, retention time.Duration) {
 			}
 			hourFrom := unixHour(now.Add(-keep))
 			memberFrom := now.Add(-keep).Unix()
-			s.minutes = slices.DeleteFunc(s.minutes, func(b bucket) bool { return b.t < minFrom })
-			s.hours = slices.DeleteFunc(s.hours, func(b bucket) bool { return b.t < hourFrom })
+			s.minutes = shrink(slices.DeleteFunc(s.minutes, func(b bucket) bool { return b.t < minFrom }))
+			s.hours = shrink(slices.DeleteFunc(s.hours, func(b bucket) bool { return b.t < hourFrom }))
 			s.servers.prune(memberFrom)
 			s.accounts.prune(memberFrom)
 			if len(s.hours) == 0 && len(s.minutes) == 0 {
 				delete(sh.m, k)
+				continue
+			}
+			if !pinned(k.Kind) {
+				bytes += s.size()
 			}
 		}
+		sh.bytes = bytes
 		sh.mu.Unlock()
 	}
 }

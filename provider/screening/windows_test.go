@@ -43,7 +43,7 @@ func TestMemberSetOrderIndependent(t *testing.T) {
 }
 
 func TestWindowsCountAndPrune(t *testing.T) {
-	w := newWindows()
+	w := newWindows(0)
 	k := signals.Key{Kind: signals.KindIP, ID: 42}
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
 	for i := range 10 {
@@ -80,7 +80,7 @@ func TestWindowsCountAndPrune(t *testing.T) {
 }
 
 func TestBaseline(t *testing.T) {
-	w := newWindows()
+	w := newWindows(0)
 	k := signals.Key{Kind: signals.KindEmailDomain, ID: 1}
 	hist := signals.Key{Kind: signals.KindNetActivity}
 	t0 := time.Date(2024, 2, 8, 0, 0, 0, 0, time.UTC)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,12 @@ type LSHConfig struct {
 	// first, so that a flood of variants of one text cannot make lookups
 	// slow. Zero means 512.
 	BucketScan int
+	// MaxEntries bounds how many values are kept, 0 for no bound. When a
+	// new value would exceed it, the oldest generation is dropped early
+	// (the window gets shorter); when only the newest generation is left,
+	// new fingerprints are not indexed until it ends (existing values
+	// still update).
+	MaxEntries int
 }
 
 // LSH indexes 64-bit fingerprints with a value per (generation, exact
@@ -51,6 +58,10 @@ type LSH[V any] struct {
 	gens    map[int64]*lshGen[V]
 	newest  int64
 	deadLow int64 // generations below this are expired
+
+	count   atomic.Int64  // values in kept generations
+	dropped atomic.Uint64 // generations dropped early for MaxEntries
+	refused atomic.Uint64 // new fingerprints not indexed for MaxEntries
 }
 
 type lshEntry struct {
@@ -72,6 +83,7 @@ type lshShard[V any] struct {
 
 type lshGen[V any] struct {
 	shards [lshShards]lshShard[V]
+	n      atomic.Int64 // values in this generation
 }
 
 // NewLSH builds an empty index.
@@ -119,6 +131,17 @@ func (x *LSH[V]) genOf(at time.Time) int64 {
 	return g
 }
 
+// dropExpired deletes the generations below liveFrom; callers hold x.mu.
+func (x *LSH[V]) dropExpired() {
+	live := x.liveFrom()
+	for k, g := range x.gens {
+		if k < live {
+			x.count.Add(-g.n.Load())
+			delete(x.gens, k)
+		}
+	}
+}
+
 // liveFrom is the oldest generation still kept; callers hold x.mu.
 func (x *LSH[V]) liveFrom() int64 {
 	return max(x.deadLow, x.newest-int64(x.cfg.Keep)+1)
@@ -155,11 +178,7 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 			x.gens[g] = gen
 			if g > x.newest {
 				x.newest = g
-				for k := range x.gens {
-					if k < x.liveFrom() {
-						delete(x.gens, k)
-					}
-				}
+				x.dropExpired()
 			}
 		}
 		live = x.liveFrom()
@@ -169,8 +188,15 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 	sh.mu.Lock()
 	v, ok := sh.m[fp]
 	if !ok {
+		if x.cfg.MaxEntries > 0 && x.count.Load() >= int64(x.cfg.MaxEntries) && !x.makeRoom(g) {
+			sh.mu.Unlock()
+			x.refused.Add(1)
+			return
+		}
 		v = new(V)
 		sh.m[fp] = v
+		gen.n.Add(1)
+		x.count.Add(1)
 	}
 	fn(v)
 	sh.mu.Unlock()
@@ -187,6 +213,38 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 		*slot = append(*slot, lshEntry{fp: fp, gen: g})
 		bd.mu.Unlock()
 	}
+}
+
+// makeRoom drops the oldest kept generation if it is older than g, and
+// reports whether there is room for a new value afterwards.
+func (x *LSH[V]) makeRoom(g int64) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for x.count.Load() >= int64(x.cfg.MaxEntries) {
+		oldest := g
+		for k := range x.gens {
+			oldest = min(oldest, k)
+		}
+		if oldest >= g {
+			return false
+		}
+		x.deadLow = oldest + 1
+		x.dropExpired()
+		x.dropped.Add(1)
+	}
+	return true
+}
+
+// LSHStats describes an index's bound.
+type LSHStats struct {
+	Entries int64  // values kept
+	Dropped uint64 // generations dropped early to stay within MaxEntries
+	Refused uint64 // new fingerprints not indexed to stay within MaxEntries
+}
+
+// Stats reports the index's size and what its bound cost.
+func (x *LSH[V]) Stats() LSHStats {
+	return LSHStats{Entries: x.count.Load(), Dropped: x.dropped.Load(), Refused: x.refused.Load()}
 }
 
 type lshCand struct {
@@ -277,11 +335,14 @@ func (x *LSH[V]) Expire(before time.Time) {
 	g := x.genOf(before)
 	x.mu.Lock()
 	x.deadLow = max(x.deadLow, g)
-	for k := range x.gens {
-		if k < x.liveFrom() {
-			delete(x.gens, k)
-		}
+	x.dropExpired()
+	// Re-count: a value added to a generation while it was being dropped
+	// was counted but is gone.
+	var n int64
+	for _, gen := range x.gens {
+		n += gen.n.Load()
 	}
+	x.count.Store(n)
 	live := x.liveFrom()
 	x.mu.Unlock()
 	const chunk = 4096

@@ -159,3 +159,50 @@ func TestLSHWorstCasePlacements(t *testing.T) {
 		rec(0, g, nil)
 	}
 }
+
+// TestLSHMaxEntries: a full index drops its oldest generation to make room,
+// refuses new fingerprints when only the newest generation is left (values
+// already there still update), and its count stays exact.
+func TestLSHMaxEntries(t *testing.T) {
+	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
+	x, err := NewLSH[lshTestVal](LSHConfig{Bands: 4, Span: 10 * time.Minute, Keep: 7, MaxEntries: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := func(fp uint64, at time.Time) bool {
+		ok := false
+		x.Near(fp, 0, at.Add(-time.Hour), at.Add(time.Hour), func(f uint64, _ *lshTestVal) bool { ok = ok || f == fp; return true })
+		return ok
+	}
+	for g := range 3 { // 60 values in each of three generations
+		for i := range 60 {
+			x.Update(uint64(g*1000+i+1), t0.Add(time.Duration(g)*10*time.Minute), func(v *lshTestVal) { v.n++ })
+		}
+	}
+	st := x.Stats()
+	if st.Entries > 100 || st.Dropped != 2 || st.Refused != 0 || int(st.Entries) != x.Len() {
+		t.Fatalf("after three generations of 60: %+v, len %d", st, x.Len())
+	}
+	if found(1, t0) || found(1001, t0) || !found(2001, t0.Add(20*time.Minute)) {
+		t.Fatal("the oldest generations should have gone and the newest stayed")
+	}
+	// Only the newest generation is left: new fingerprints are refused
+	// once it is full, existing ones still update.
+	for i := range 60 {
+		x.Update(uint64(2000+60+i+1), t0.Add(20*time.Minute), func(v *lshTestVal) {})
+	}
+	n := 0
+	x.Update(2001, t0.Add(21*time.Minute), func(v *lshTestVal) { v.n++; n = v.n })
+	if st := x.Stats(); st.Entries != 100 || st.Refused != 20 || n != 2 {
+		t.Fatalf("full newest generation: %+v, existing value updated to %d", st, n)
+	}
+	// A later generation makes room again.
+	x.Update(9999, t0.Add(30*time.Minute), func(v *lshTestVal) {})
+	if !found(9999, t0.Add(30*time.Minute)) || x.Stats().Dropped != 3 {
+		t.Fatalf("no room made for a new generation: %+v", x.Stats())
+	}
+	x.Expire(t0.Add(-time.Hour))
+	if st := x.Stats(); int(st.Entries) != x.Len() {
+		t.Fatalf("count %d, held %d", st.Entries, x.Len())
+	}
+}
