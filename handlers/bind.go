@@ -154,40 +154,188 @@ func pathAt(body []byte, offset int64) string {
 // JSON object body. Go structs cannot tell a missing member from its zero
 // value, and the spec requires some members to be present even when false
 // or empty; a parent that is missing is reported instead of its children.
-// Each object on the way is parsed once.
+//
+// It runs after decodeJSON accepted the body, on every check, so it walks
+// the bytes in place instead of decoding objects into maps: a member's
+// value is the last one given for its exact name (as a map decode would
+// keep it), and null counts as missing.
 func requireMembers(body []byte, paths ...string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	objects := map[string]map[string]json.RawMessage{}
-	var root map[string]json.RawMessage
-	if err := json.Unmarshal(body, &root); err != nil {
+	root, ok := rootValue(body)
+	if !ok {
 		return nil // decodeJSON already reported what is wrong
 	}
-	objects[""] = root
 	missing := func(field string) error {
 		return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
+	}
+	// objects holds the objects found so far by path; paths are few, so a
+	// slice beats a map.
+	type object struct {
+		path string
+		raw  []byte
+	}
+	var buf [8]object
+	objects := buf[:0]
+	switch {
+	case root[0] == '{':
+		objects = append(objects, object{"", root})
+	case string(root) == "null":
+		objects = append(objects, object{"", nil}) // no members: every one is missing
+	default:
+		return nil // not an object: decodeJSON already reported it
+	}
+	find := func(path string) ([]byte, bool) {
+		for _, o := range objects {
+			if o.path == path {
+				return o.raw, true
+			}
+		}
+		return nil, false
 	}
 	for _, p := range paths {
 		parent, name := "", p
 		if i := strings.LastIndexByte(p, '.'); i >= 0 {
 			parent, name = p[:i], p[i+1:]
 		}
-		obj, ok := objects[parent]
+		obj, ok := find(parent)
 		if !ok {
 			// parents are listed before their members
 			return missing(parent)
 		}
-		raw, ok := obj[name]
+		raw, ok := memberValue(obj, name)
 		if !ok || string(raw) == "null" {
 			return missing(p)
 		}
-		if len(raw) > 0 && raw[0] == '{' {
-			var child map[string]json.RawMessage
-			if json.Unmarshal(raw, &child) == nil {
-				objects[p] = child
-			}
+		if raw[0] == '{' {
+			objects = append(objects, object{p, raw})
 		}
 	}
 	return nil
+}
+
+// rootValue returns the single JSON value that body holds, without the
+// white space around it; ok is false when anything else follows it (which
+// a decode into a map refuses). body must be syntactically valid up to the
+// end of that value, as decodeJSON has checked.
+func rootValue(body []byte) ([]byte, bool) {
+	i := skipSpace(body, 0)
+	if i >= len(body) {
+		return nil, false
+	}
+	end, ok := skipValue(body, i)
+	if !ok || skipSpace(body, end) != len(body) {
+		return nil, false
+	}
+	return body[i:end], true
+}
+
+// memberValue returns the raw value of the last member called name in the
+// object obj (nil is the empty object). Names are compared after JSON
+// unescaping, exactly, as a decode into a map compares them.
+func memberValue(obj []byte, name string) ([]byte, bool) {
+	var (
+		found []byte
+		ok    bool
+	)
+	i := 1 // past '{'
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return found, ok // '}' (or a malformed object: nothing more)
+		}
+		keyEnd, escaped, good := skipString(obj, i)
+		if !good {
+			return found, ok
+		}
+		key := obj[i+1 : keyEnd-1]
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return found, ok
+		}
+		i = skipSpace(obj, i+1)
+		valEnd, good := skipValue(obj, i)
+		if !good {
+			return found, ok
+		}
+		if keyIs(key, escaped, name) {
+			found, ok = obj[i:valEnd], true
+		}
+		i = skipSpace(obj, valEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+}
+
+// keyIs compares a member name as written (between its quotes) with name.
+func keyIs(key []byte, escaped bool, name string) bool {
+	if !escaped {
+		return string(key) == name
+	}
+	quoted := make([]byte, 0, len(key)+2)
+	quoted = append(append(append(quoted, '"'), key...), '"')
+	var s string
+	return json.Unmarshal(quoted, &s) == nil && s == name
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i] (a
+// '"') and whether it holds an escape.
+func skipString(b []byte, i int) (end int, escaped, ok bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j + 1, escaped, true
+		}
+	}
+	return len(b), escaped, false
+}
+
+// skipValue returns the index just past the value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		end, _, ok := skipString(b, i)
+		return end, ok
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, _, ok := skipString(b, j)
+				if !ok {
+					return end, false
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return len(b), false
+	default: // number, true, false, null
+		j := i
+		for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
+			j++
+		}
+		return j, j > i
+	}
 }

@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,4 +67,113 @@ func FuzzDecodeJSON(f *testing.F) {
 		_ = decodeJSON(b, &v)
 		_ = pathAt(b, int64(len(b)/2))
 	})
+}
+
+// requireMembersByMaps is the former requireMembers, which decoded each
+// object on the way into a map: the reference the in-place walk must match.
+func requireMembersByMaps(body []byte, paths ...string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	objects := map[string]map[string]json.RawMessage{}
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(body, &root); err != nil {
+		return nil
+	}
+	objects[""] = root
+	missing := func(field string) error {
+		return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
+	}
+	for _, p := range paths {
+		parent, name := "", p
+		if i := strings.LastIndexByte(p, '.'); i >= 0 {
+			parent, name = p[:i], p[i+1:]
+		}
+		obj, ok := objects[parent]
+		if !ok {
+			return missing(parent)
+		}
+		raw, ok := obj[name]
+		if !ok || string(raw) == "null" {
+			return missing(p)
+		}
+		if len(raw) > 0 && raw[0] == '{' {
+			var child map[string]json.RawMessage
+			if json.Unmarshal(raw, &child) == nil {
+				objects[p] = child
+			}
+		}
+	}
+	return nil
+}
+
+var contentRequired = []string{"post", "author", "post.text", "post.visibility", "post.mentions", "author.acct", "author.createdAt", "author.local"}
+
+// sameRequireMembers fails when the in-place walk and the map decode
+// disagree about a body that decodeJSON accepts.
+func sameRequireMembers(t *testing.T, body []byte) {
+	t.Helper()
+	var v any
+	if decodeJSON(body, &v) != nil {
+		return
+	}
+	for _, paths := range [][]string{contentRequired, {"account"}, {"a", "a.b", "a.b.c"}} {
+		got, want := requireMembers(body, paths...), requireMembersByMaps(body, paths...)
+		var g, w *badRequest
+		errors.As(got, &g)
+		errors.As(want, &w)
+		if (got == nil) != (want == nil) || (g != nil && w != nil && *g != *w) {
+			t.Errorf("%q %v: got %v, want %v", body, paths, got, want)
+		}
+	}
+}
+
+func TestRequireMembersMatchesMapDecode(t *testing.T) {
+	full := `{"post":{"text":"hi","visibility":"public","mentions":[]},"author":{"acct":"a","createdAt":"2024-01-01T00:00:00Z","local":false}}`
+	for _, b := range []string{
+		full,
+		` ` + full + "\n",
+		full + `]`, // decodeJSON lets a closing bracket follow; a map decode refuses the body
+		full + ` }x`,
+		`null`, `{}`, `[]`, `5`, `"post"`, `true`,
+		`{"post":null,"author":{}}`,
+		`{"post":{},"author":{}}`,
+		`{"post":[],"author":{}}`,
+		`{"post":"x","author":{}}`,
+		`{"POST":{"text":"a"},"author":{}}`,
+		`{"po\u0073t":{"text":"a","visibility":"public","mentions":[]},"author":{"acct":"a","createdAt":"x","local":true}}`,
+		`{"post":{"text":"a"},"post":null}`,
+		`{"post":null,"post":{"text":"a","visibility":"v","mentions":null}}`,
+		`{"post":{"text":"a","visibility":"v","mentions":[{"acct":"}\"]"}]},"author":{"acct":"\\","createdAt":1,"local":null}}`,
+		`{"post":{"text":"a\"}","visibility":"v","mentions":[[{}],{"x":[1,2,{"y":"]"}]}]},"author":{"acct":"","createdAt":"", "local" : false }}`,
+		`{ "post" : { "text" : "" , "visibility" : "" , "mentions" : [ ] } , "author" : { "acct" : "" , "createdAt" : "" , "local" : true } }`,
+		`{"account":0}`, `{"account":{"x":null}}`, `{"a":{"b":{"c":null}}}`, `{"a":{"b":{"c":-1.5e3}}}`, `{"a":{"b":{}}}`,
+		`{"a":{"b":"\u00e9\ud83d\ude00"}}`,
+	} {
+		sameRequireMembers(t, []byte(b))
+	}
+}
+
+func FuzzRequireMembers(f *testing.F) {
+	for _, s := range []string{`{"post":{"text":"a"},"author":null}`, `{"a":{"b":{"c":1}}}`, `{"account":{}} ]`, `null`, `{"p\u006fst":{}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(sameRequireMembers)
+}
+
+func BenchmarkRequireMembers(b *testing.B) {
+	body := []byte(`{"post":{"id":"1","uri":"https://a.example/s/1","text":"<p>Hello @b and @c, see https://x.example/y</p>","language":"en","visibility":"public","mentions":[{"acct":"b@b.example"},{"acct":"c@c.example","followsAuthor":true}],"links":["https://x.example/y"],"media":[{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","mimeType":"image/png","size":100}]},"author":{"id":"9","acct":"a","createdAt":"2024-01-01T00:00:00Z","local":true,"followers":3,"following":4,"statuses":5,"displayName":"A"},"occurredAt":"2024-01-02T00:00:00Z"}`)
+	for _, impl := range []struct {
+		name string
+		f    func([]byte, ...string) error
+	}{{"walk", requireMembers}, {"maps", requireMembersByMaps}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := impl.f(body, contentRequired...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
