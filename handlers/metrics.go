@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"database/sql"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -43,7 +44,11 @@ func newMetrics() *metrics {
 		Name: "breakwater_shed_total", Help: "Signed API requests refused with 429 because the service was at capacity.",
 	})
 	m.reg.MustRegister(m.requests, m.latency, m.sigFailures, m.decisions, m.shed,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		// The live heap after the last GC (go_gc_heap_live_bytes) is what a
+		// soak watches: heap in use saw-tooths with every collection.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)})),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

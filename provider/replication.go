@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -145,29 +146,36 @@ func (s *Service) observe(checkID, serverID string, raw []byte, at time.Time, de
 }
 
 // idSet remembers the most recent ids (a bounded ring), so a check is
-// observed once even if it arrives by notification and by catch-up.
+// observed once even if it arrives by notification and by catch-up. It
+// keeps 64-bit keyed hashes of the ids, not the ids, in storage allocated
+// up front, so its memory is fixed from the start (a false "seen" needs a
+// 64-bit collision among the ids kept).
 type idSet struct {
 	mu   sync.Mutex
-	m    map[string]struct{}
-	ring []string
+	seed maphash.Seed
+	m    map[uint64]struct{}
+	ring []uint64
 	next int
 }
 
-func newIDSet(n int) *idSet { return &idSet{m: make(map[string]struct{}, n), ring: make([]string, n)} }
+func newIDSet(n int) *idSet {
+	return &idSet{seed: maphash.MakeSeed(), m: make(map[uint64]struct{}, n), ring: make([]uint64, n)}
+}
 
 // add records id and reports whether it was new.
 func (s *idSet) add(id string) bool {
+	h := maphash.String(s.seed, id) | 1 // 0 marks an empty ring slot
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[id]; ok {
+	if _, ok := s.m[h]; ok {
 		return false
 	}
-	if old := s.ring[s.next]; old != "" {
+	if old := s.ring[s.next]; old != 0 {
 		delete(s.m, old)
 	}
-	s.ring[s.next] = id
+	s.ring[s.next] = h
 	s.next = (s.next + 1) % len(s.ring)
-	s.m[id] = struct{}{}
+	s.m[h] = struct{}{}
 	return true
 }
 

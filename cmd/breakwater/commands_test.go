@@ -29,7 +29,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{[]string{"serve", "--signature-max-age", "2h"}, 2, "between 10s and 1h"},
 		{[]string{"serve", "--pprof-listen", "0.0.0.0:6060"}, 2, "loopback"},
 		{[]string{"serve", "--engine-memory", "lots"}, 2, "want a size such as 512MiB"},
-		{[]string{"serve", "--engine-memory", "8MiB"}, 2, "at least 16MiB"},
+		{[]string{"serve", "--engine-memory", "2MiB"}, 2, "at least 4MiB"},
 		{[]string{"servers", "delete", "x"}, 2, "--yes"},
 		{[]string{"erase"}, 2, "usage: breakwater erase"},
 		{[]string{"version"}, 0, "breakwater"},

@@ -207,8 +207,8 @@ func (c *config) validate() error {
 	}
 	if n, err := parseSize(c.EngineMemory); err != nil {
 		bad("engine memory %q: %v", c.EngineMemory, err)
-	} else if n < 16<<20 {
-		bad("engine memory %q must be at least 16MiB", c.EngineMemory)
+	} else if n < 4<<20 {
+		bad("engine memory %q must be at least 4MiB", c.EngineMemory)
 	} else {
 		c.engineMemory = n
 	}

@@ -29,6 +29,7 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		asJSON            bool
 		seed              uint64
 		ceiling           bool
+		sampleEvery       time.Duration
 	)
 	cfg, _, err := parseFlags("loadtest", args, io, func(fs *flag.FlagSet) {
 		fs.StringVar(&target, "target", "", "Breakwater base URL to load (default: the public URL)")
@@ -39,6 +40,7 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		fs.Float64Var(&contentShare, "content-share", 0.8, "share of content checks; the rest are sign-ups")
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
 		fs.Uint64Var(&seed, "seed", 1, "seed for the generated traffic")
+		fs.DurationVar(&sampleEvery, "sample-every", 0, "also sample the service's memory this often during the run (e.g. 1m for a soak) and print the series and its trend")
 		fs.BoolVar(&ceiling, "ceiling", false, "first measure a bare echo handler that only verifies RFC 9421 signatures (the ceiling on this machine), then the service, and print the ratio")
 	})
 	if err != nil {
@@ -47,15 +49,15 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 	if target == "" {
 		target = cfg.publicURL.String()
 	}
-	if concurrency < 1 || duration <= 0 || contentShare < 0 || contentShare > 1 {
-		return usageErr("concurrency must be ≥ 1, duration > 0, content-share within 0..1")
+	if concurrency < 1 || duration <= 0 || contentShare < 0 || contentShare > 1 || sampleEvery < 0 {
+		return usageErr("concurrency must be ≥ 1, duration > 0, content-share within 0..1, sample-every ≥ 0")
 	}
 	app, err := openApp(ctx, cfg, io, false)
 	if err != nil {
 		return err
 	}
 	defer app.Close(ctx)
-	spec := loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed}
+	spec := loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed, sampleEvery: sampleEvery}
 	var ceil *loadResult
 	if ceiling {
 		cf, stop, err := startCeiling(ctx, nsrv)
@@ -107,6 +109,7 @@ type loadSpec struct {
 	concurrency  int
 	contentShare float64
 	seed         uint64
+	sampleEvery  time.Duration
 }
 
 // loadResult is what a load run measured.
@@ -127,12 +130,22 @@ type loadResult struct {
 	Decisions      map[string]int `json:"decisions"`
 	MemBefore      memSample      `json:"memoryBefore"`
 	MemAfter       memSample      `json:"memoryAfter"`
+	Samples        []memSample    `json:"samples,omitempty"`
+	// HeapTrend is the least-squares slope of the live heap over the
+	// second half of the samples, in MiB per minute: about 0 when memory
+	// is flat.
+	HeapTrend *float64 `json:"heapTrendMiBPerMinute,omitempty"`
 }
 
 type memSample struct {
+	Minute         float64 `json:"minute,omitempty"` // since the start of the run
+	Checks         int     `json:"checks,omitempty"` // answered so far
 	RSSBytes       float64 `json:"rssBytes"`
 	HeapInuseBytes float64 `json:"heapInuseBytes"`
+	HeapLiveBytes  float64 `json:"heapLiveBytes"` // marked live by the last GC
 	Goroutines     float64 `json:"goroutines"`
+	EngineSeries   float64 `json:"engineSeries"`
+	TextIndexed    float64 `json:"textIndexed"`
 }
 
 func runLoad(ctx context.Context, fl *fleet, spec loadSpec) (*loadResult, error) {
@@ -170,6 +183,28 @@ func runLoad(ctx context.Context, fl *fleet, spec loadSpec) (*loadResult, error)
 		}()
 	}
 	start := time.Now()
+	var sampling sync.WaitGroup
+	if spec.sampleEvery > 0 {
+		sampling.Add(1)
+		go func() {
+			defer sampling.Done()
+			t := time.NewTicker(spec.sampleEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					m := scrapeMemory(context.WithoutCancel(ctx), fl)
+					m.Minute = time.Since(start).Minutes()
+					mu.Lock()
+					m.Checks = res.Status["200"]
+					res.Samples = append(res.Samples, m)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < spec.concurrency; w++ {
 		wg.Add(1)
@@ -218,6 +253,7 @@ func runLoad(ctx context.Context, fl *fleet, spec loadSpec) (*loadResult, error)
 		}(w)
 	}
 	wg.Wait()
+	sampling.Wait()
 	elapsed := time.Since(start)
 	res.Seconds = elapsed.Seconds()
 	res.Requests = len(latencies)
@@ -234,7 +270,33 @@ func runLoad(ctx context.Context, fl *fleet, spec loadSpec) (*loadResult, error)
 	res.Latency = map[string]any{"p50": res.P50, "p95": res.P95, "p99": res.P99, "max": pct(1)}
 	time.Sleep(200 * time.Millisecond)
 	res.MemAfter = scrapeMemory(context.Background(), fl)
+	if half := res.Samples[len(res.Samples)/2:]; len(half) >= 3 {
+		xs, ys := make([]float64, len(half)), make([]float64, len(half))
+		for i, m := range half {
+			xs[i], ys[i] = m.Minute, m.HeapLiveBytes/(1<<20)
+		}
+		slope := leastSquaresSlope(xs, ys)
+		res.HeapTrend = &slope
+	}
 	return res, nil
+}
+
+// leastSquaresSlope is the slope of the least-squares line through the
+// points (at least two, xs not all equal).
+func leastSquaresSlope(xs, ys []float64) float64 {
+	n := float64(len(xs))
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0
+	}
+	return (n*sxy - sx*sy) / d
 }
 
 func (r *loadResult) print(w interface{ Write([]byte) (int, error) }) {
@@ -261,6 +323,18 @@ func (r *loadResult) print(w interface{ Write([]byte) (int, error) }) {
 	fmt.Fprintf(w, "service memory: RSS %.1f → %.1f MiB, heap in use %.1f → %.1f MiB, goroutines %.0f → %.0f\n",
 		r.MemBefore.RSSBytes/(1<<20), r.MemAfter.RSSBytes/(1<<20), r.MemBefore.HeapInuseBytes/(1<<20), r.MemAfter.HeapInuseBytes/(1<<20),
 		r.MemBefore.Goroutines, r.MemAfter.Goroutines)
+	if len(r.Samples) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%7s %10s %9s %9s %9s %10s %13s %11s\n", "minute", "checks", "live MiB", "heap MiB", "RSS MiB", "goroutines",
+		"engine series", "text index")
+	for _, m := range r.Samples {
+		fmt.Fprintf(w, "%7.1f %10d %9.1f %9.1f %9.1f %10.0f %13.0f %11.0f\n", m.Minute, m.Checks, m.HeapLiveBytes/(1<<20),
+			m.HeapInuseBytes/(1<<20), m.RSSBytes/(1<<20), m.Goroutines, m.EngineSeries, m.TextIndexed)
+	}
+	if r.HeapTrend != nil {
+		fmt.Fprintf(w, "live heap over the second half of the run: %+.2f MiB/min (least squares)\n", *r.HeapTrend)
+	}
 }
 
 // scrapeMemory reads the service's own memory figures from /metrics.
@@ -291,8 +365,14 @@ func scrapeMemory(ctx context.Context, fl *fleet) memSample {
 			m.RSSBytes = f
 		case "go_memstats_heap_inuse_bytes":
 			m.HeapInuseBytes = f
+		case "go_gc_heap_live_bytes":
+			m.HeapLiveBytes = f
 		case "go_goroutines":
 			m.Goroutines = f
+		case "breakwater_engine_series":
+			m.EngineSeries = f
+		case `breakwater_engine_index_entries{index="text"}`:
+			m.TextIndexed = f
 		}
 	}
 	return m
