@@ -156,9 +156,9 @@ func pathAt(body []byte, offset int64) string {
 // or empty; a parent that is missing is reported instead of its children.
 //
 // It runs after decodeJSON accepted the body, on every check, so it walks
-// the bytes in place instead of decoding objects into maps: a member's
-// value is the last one given for its exact name (as a map decode would
-// keep it), and null counts as missing.
+// the bytes in place instead of decoding objects into maps, reading each
+// object on the way once: a member's value is the last one given for its
+// exact name (as a map decode keeps it), and null counts as missing.
 func requireMembers(body []byte, paths ...string) error {
 	if len(paths) == 0 {
 		return nil
@@ -170,46 +170,66 @@ func requireMembers(body []byte, paths ...string) error {
 	missing := func(field string) error {
 		return &badRequest{code: "invalid_field", field: field, msg: field + ": is required", status: http.StatusUnprocessableEntity}
 	}
-	// objects holds the objects found so far by path; paths are few, so a
-	// slice beats a map.
-	type object struct {
-		path string
-		raw  []byte
+	// values[i] is the raw value of paths[i] once its parent was read; an
+	// object's members are all looked up in the one pass over it.
+	const maxPaths = 16
+	if len(paths) > maxPaths {
+		panic("requireMembers: too many paths")
 	}
-	var buf [8]object
-	objects := buf[:0]
+	var (
+		values [maxPaths][]byte
+		found  [maxPaths]bool
+		read   [maxPaths + 1]bool // read[i+1]: the object at paths[i] was read; read[0]: the root
+	)
+	split := func(p string) (parent, name string) {
+		if i := strings.LastIndexByte(p, '.'); i >= 0 {
+			return p[:i], p[i+1:]
+		}
+		return "", p
+	}
+	// readObject looks up, in the object at parent (index into read), every
+	// path whose parent that is.
+	readObject := func(parentIdx int, parentPath string, obj []byte) {
+		read[parentIdx] = true
+		eachMember(obj, func(key []byte, escaped bool, val []byte) {
+			for i, p := range paths {
+				if parent, name := split(p); parent == parentPath && keyIs(key, escaped, name) {
+					values[i], found[i] = val, true
+				}
+			}
+		})
+	}
 	switch {
 	case root[0] == '{':
-		objects = append(objects, object{"", root})
+		readObject(0, "", root)
 	case string(root) == "null":
-		objects = append(objects, object{"", nil}) // no members: every one is missing
+		read[0] = true // no members: every one is missing
 	default:
 		return nil // not an object: decodeJSON already reported it
 	}
-	find := func(path string) ([]byte, bool) {
-		for _, o := range objects {
-			if o.path == path {
-				return o.raw, true
+	for i, p := range paths {
+		parent, _ := split(p)
+		// the parent is the root or an object named by an earlier path
+		parentIdx := -1
+		if parent == "" {
+			parentIdx = 0
+		} else {
+			for j := range i {
+				if paths[j] == parent {
+					parentIdx = j + 1
+				}
 			}
 		}
-		return nil, false
-	}
-	for _, p := range paths {
-		parent, name := "", p
-		if i := strings.LastIndexByte(p, '.'); i >= 0 {
-			parent, name = p[:i], p[i+1:]
-		}
-		obj, ok := find(parent)
-		if !ok {
+		if parentIdx < 0 || !read[parentIdx] {
 			// parents are listed before their members
 			return missing(parent)
 		}
-		raw, ok := memberValue(obj, name)
-		if !ok || string(raw) == "null" {
+		raw := values[i]
+		if !found[i] || string(raw) == "null" {
 			return missing(p)
 		}
 		if raw[0] == '{' {
-			objects = append(objects, object{p, raw})
+			readObject(i+1, p, raw)
 		}
 	}
 	return nil
@@ -231,37 +251,30 @@ func rootValue(body []byte) ([]byte, bool) {
 	return body[i:end], true
 }
 
-// memberValue returns the raw value of the last member called name in the
-// object obj (nil is the empty object). Names are compared after JSON
-// unescaping, exactly, as a decode into a map compares them.
-func memberValue(obj []byte, name string) ([]byte, bool) {
-	var (
-		found []byte
-		ok    bool
-	)
+// eachMember calls fn with each member of the object obj in order, its
+// name as written (between the quotes) and its raw value.
+func eachMember(obj []byte, fn func(key []byte, escaped bool, val []byte)) {
 	i := 1 // past '{'
 	for {
 		i = skipSpace(obj, i)
 		if i >= len(obj) || obj[i] != '"' {
-			return found, ok // '}' (or a malformed object: nothing more)
+			return // '}' (or a malformed object: nothing more)
 		}
-		keyEnd, escaped, good := skipString(obj, i)
-		if !good {
-			return found, ok
+		keyEnd, escaped, ok := skipString(obj, i)
+		if !ok {
+			return
 		}
 		key := obj[i+1 : keyEnd-1]
 		i = skipSpace(obj, keyEnd)
 		if i >= len(obj) || obj[i] != ':' {
-			return found, ok
+			return
 		}
 		i = skipSpace(obj, i+1)
-		valEnd, good := skipValue(obj, i)
-		if !good {
-			return found, ok
+		valEnd, ok := skipValue(obj, i)
+		if !ok {
+			return
 		}
-		if keyIs(key, escaped, name) {
-			found, ok = obj[i:valEnd], true
-		}
+		fn(key, escaped, obj[i:valEnd])
 		i = skipSpace(obj, valEnd)
 		if i < len(obj) && obj[i] == ',' {
 			i++
@@ -290,16 +303,28 @@ func skipSpace(b []byte, i int) int {
 // skipString returns the index just past the string starting at b[i] (a
 // '"') and whether it holds an escape.
 func skipString(b []byte, i int) (end int, escaped, ok bool) {
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			escaped = true
-			j++
-		case '"':
-			return j + 1, escaped, true
+	j := i + 1
+	for {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return len(b), escaped, false
 		}
+		q := j + k
+		if bytes.IndexByte(b[j:q], '\\') >= 0 {
+			escaped = true
+			// the quote ends the string unless an odd run of backslashes
+			// escapes it
+			n := 0
+			for q-1-n > i && b[q-1-n] == '\\' {
+				n++
+			}
+			if n%2 == 1 {
+				j = q + 1
+				continue
+			}
+		}
+		return q + 1, escaped, true
 	}
-	return len(b), escaped, false
 }
 
 // skipValue returns the index just past the value starting at b[i].
@@ -333,8 +358,12 @@ func skipValue(b []byte, i int) (int, bool) {
 		return len(b), false
 	default: // number, true, false, null
 		j := i
-		for j < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[j])) {
-			j++
+	literal:
+		for ; j < len(b); j++ {
+			switch b[j] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				break literal
+			}
 		}
 		return j, j > i
 	}
