@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -129,6 +130,64 @@ func TestCheckWriterGroupCommit(t *testing.T) {
 		w.Close()
 		if err := w.Write(ctx, &models.Check{ID: "late", ServerID: "s"}); !errors.Is(err, models.ErrWriterClosed) {
 			t.Errorf("write after close: %v", err)
+		}
+	})
+}
+
+// TestCheckWriterStoresWhatInsertCheckStores pins the hand-built batch
+// INSERT to gorm's Create: every column, stored in the same form.
+func TestCheckWriterStoresWhatInsertCheckStores(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w := models.NewCheckWriter(db, 4, time.Millisecond)
+		defer w.Close()
+		at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("x", 3600))
+		verdictAt := at.Add(time.Hour)
+		for _, tc := range []struct {
+			name string
+			c    models.Check
+		}{
+			{"every column", models.Check{ServerID: "s", Gate: "content", Decision: "reject", Score: 87, Reasons: `[{"code":"a"}]`,
+				CampaignID: "camp", Features: `{"f":1}`, SubjectKey: "subj", CreatedAt: at, Verdict: "spam", Note: "n\u00e9'\"",
+				VerdictAt: &verdictAt, Erased: true}},
+			{"zero values", models.Check{ServerID: "s", Gate: "signup", Decision: "allow", CreatedAt: at.UTC()}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				viaGorm, viaWriter := tc.c, tc.c
+				viaGorm.ID, viaWriter.ID = "g-"+tc.c.Gate, "w-"+tc.c.Gate
+				if err := db.InsertCheck(ctx, &viaGorm); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Write(ctx, &viaWriter); err != nil {
+					t.Fatal(err)
+				}
+				type stored struct {
+					Check              models.Check
+					CreatedAt, Verdict string
+				}
+				load := func(id string) stored {
+					t.Helper()
+					got, err := db.GetCheck(ctx, "s", id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var text struct{ CreatedAt, VerdictAt string }
+					if err := db.Raw("SELECT CAST(created_at AS TEXT) AS created_at, COALESCE(CAST(verdict_at AS TEXT), '') AS verdict_at FROM checks WHERE id = ?", id).
+						Scan(&text).Error; err != nil {
+						t.Fatal(err)
+					}
+					got.ID = ""
+					return stored{Check: *got, CreatedAt: text.CreatedAt, Verdict: text.VerdictAt}
+				}
+				g, wr := load(viaGorm.ID), load(viaWriter.ID)
+				if !reflect.DeepEqual(g, wr) {
+					t.Errorf("stored differently:\n gorm   %+v\n writer %+v", g, wr)
+				}
+			})
 		}
 	})
 }

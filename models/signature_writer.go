@@ -22,6 +22,9 @@ type SignatureRecorder struct {
 	closed   bool
 	stop     chan struct{}
 	done     chan struct{}
+	// stmts caches the INSERT statement of each batch size.
+	stmtMu sync.Mutex
+	stmts  map[int]string
 }
 
 type pendingSig struct {
@@ -134,23 +137,11 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 	// overlapping keys then wait on each other in one order and cannot
 	// deadlock.
 	slices.SortFunc(uniq, func(a, b *pendingSig) int { return strings.Compare(a.key, b.key) })
-	var sb strings.Builder
 	args := make([]any, 0, 2*len(uniq))
-	sb.WriteString("INSERT INTO seen_signatures (key, expires_at) VALUES ")
-	for i, p := range uniq {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		sb.WriteString("(?, ?)")
+	for _, p := range uniq {
 		args = append(args, p.key, p.expires)
 	}
-	sb.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
-	db := r.db.DB
-	if r.db.async != nil {
-		db = r.db.async
-	}
-	var inserted []string
-	err := db.WithContext(ctx).Raw(sb.String(), args...).Scan(&inserted).Error
+	inserted, err := r.insert(ctx, len(uniq), args)
 	if err != nil {
 		err = fmt.Errorf("remember signatures: %w", err)
 		for _, p := range uniq {
@@ -158,11 +149,68 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 		}
 		return
 	}
-	ok := make(map[string]bool, len(inserted))
-	for _, k := range inserted {
-		ok[k] = true
-	}
 	for _, p := range uniq {
-		p.fresh <- result{fresh: ok[p.key]}
+		_, ok := inserted[p.key]
+		p.fresh <- result{fresh: ok}
 	}
+}
+
+// insert runs the batch INSERT on the pool's database/sql handle (gorm's
+// Raw and Scan reflected over each argument and each returned row) and
+// returns the keys it inserted.
+func (r *SignatureRecorder) insert(ctx context.Context, n int, args []any) (map[string]struct{}, error) {
+	g := r.db.DB
+	if r.db.async != nil {
+		g = r.db.async
+	}
+	pool, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	rows, err := pool.QueryContext(ctx, r.statement(n), args...)
+	if err != nil {
+		g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", -1 }, err)
+		return nil, err
+	}
+	defer rows.Close()
+	inserted := make(map[string]struct{}, n)
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		inserted[k] = struct{}{}
+	}
+	err = rows.Err()
+	g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", int64(len(inserted)) }, err)
+	return inserted, err
+}
+
+// statement returns the INSERT for n signatures, built once per batch size.
+func (r *SignatureRecorder) statement(n int) string {
+	r.stmtMu.Lock()
+	defer r.stmtMu.Unlock()
+	if r.stmts == nil {
+		r.stmts = map[int]string{}
+	}
+	if q, ok := r.stmts[n]; ok {
+		return q
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO seen_signatures (key, expires_at) VALUES ")
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteByte('(')
+		r.db.bindVar(&sb, 2*i+1)
+		sb.WriteByte(',')
+		r.db.bindVar(&sb, 2*i+2)
+		sb.WriteByte(')')
+	}
+	sb.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
+	q := sb.String()
+	r.stmts[n] = q
+	return q
 }
