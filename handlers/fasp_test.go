@@ -364,7 +364,8 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	metrics := get(t, app.URL+"/metrics")
 	for _, name := range []string{"breakwater_http_requests_total", "breakwater_db_open_connections", "breakwater_shed_total",
-		"breakwater_engine_series ", `breakwater_engine_index_entries{index="text"}`, "breakwater_engine_series_evictions_total"} {
+		"breakwater_engine_series ", `breakwater_engine_index_entries{index="text"}`, "breakwater_engine_series_evictions_total",
+		`breakwater_campaign_candidates{kind="text"}`} {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

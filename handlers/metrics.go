@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/breakwater-fasp/breakwater/provider/campaigns"
 	"github.com/breakwater-fasp/breakwater/provider/screening"
 	"github.com/breakwater-fasp/breakwater/provider/similarity"
 	"github.com/labstack/echo/v4"
@@ -115,14 +116,24 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 // BREAKWATER_ENGINE_MEMORY has cost (evicted keys, dropped generations:
 // both mean shorter windows than configured).
 type engineCollector struct {
-	svc                                      interface{ EngineStats() screening.Stats }
+	svc interface {
+		EngineStats() screening.Stats
+		CampaignStats() (campaigns.Stats, bool)
+	}
 	series, seriesBytes, evictions           *prometheus.Desc
 	indexEntries, indexDropped, indexRefused *prometheus.Desc
+	candidates, candEvicted                  *prometheus.Desc
 }
 
-func newEngineCollector(svc interface{ EngineStats() screening.Stats }) *engineCollector {
+func newEngineCollector(svc interface {
+	EngineStats() screening.Stats
+	CampaignStats() (campaigns.Stats, bool)
+}) *engineCollector {
 	index := []string{"index"}
 	return &engineCollector{svc: svc,
+		candidates: prometheus.NewDesc("breakwater_campaign_candidates", "Candidate clusters the campaign tracker holds, by kind.", []string{"kind"}, nil),
+		candEvicted: prometheus.NewDesc("breakwater_campaign_candidates_evicted_total",
+			"Exact-key candidate clusters evicted to stay within the memory budget.", nil, nil),
 		series:       prometheus.NewDesc("breakwater_engine_series", "Per-key window series held by the screening engine.", nil, nil),
 		seriesBytes:  prometheus.NewDesc("breakwater_engine_series_bytes", "Estimated bytes of the evictable window series.", nil, nil),
 		evictions:    prometheus.NewDesc("breakwater_engine_series_evictions_total", "Window series evicted to stay within the engine's memory budget.", nil, nil),
@@ -133,7 +144,8 @@ func newEngineCollector(svc interface{ EngineStats() screening.Stats }) *engineC
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.series, c.seriesBytes, c.evictions, c.indexEntries, c.indexDropped, c.indexRefused} {
+	for _, d := range []*prometheus.Desc{c.series, c.seriesBytes, c.evictions, c.indexEntries, c.indexDropped, c.indexRefused,
+		c.candidates, c.candEvicted} {
 		ch <- d
 	}
 }
@@ -151,4 +163,15 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.indexDropped, prometheus.CounterValue, float64(ix.st.Dropped), ix.name)
 		ch <- prometheus.MustNewConstMetric(c.indexRefused, prometheus.CounterValue, float64(ix.st.Refused), ix.name)
 	}
+	cs, ok := c.svc.CampaignStats()
+	if !ok {
+		return
+	}
+	for _, k := range []struct {
+		kind string
+		n    int64
+	}{{"text", cs.Text.Entries}, {"phash", cs.PHash.Entries}, {"media", int64(cs.Media)}, {"link", int64(cs.Links)}, {"signup", int64(cs.Signups)}} {
+		ch <- prometheus.MustNewConstMetric(c.candidates, prometheus.GaugeValue, float64(k.n), k.kind)
+	}
+	ch <- prometheus.MustNewConstMetric(c.candEvicted, prometheus.CounterValue, float64(cs.EvictedCandidates))
 }

@@ -40,6 +40,9 @@ type CampaignOptions struct {
 	AlertBackoff  time.Duration
 	// FlushEvery is how often counted hits are written (default 1s).
 	FlushEvery time.Duration
+	// MemoryBudget bounds the candidate clusters held in memory (default
+	// campaigns.DefaultMemoryBudget).
+	MemoryBudget int64
 }
 
 func (o *CampaignOptions) setDefaults() {
@@ -95,7 +98,7 @@ type pendingHits struct {
 func newCampaignState(s *Service) (*campaignState, error) {
 	opts := s.opts.Campaigns
 	opts.setDefaults()
-	tr, err := campaigns.New(campaigns.Options{Now: s.now, Params: opts.Params})
+	tr, err := campaigns.New(campaigns.Options{Now: s.now, Params: opts.Params, MemoryBudget: opts.MemoryBudget})
 	if err != nil {
 		return nil, err
 	}

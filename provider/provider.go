@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/models"
+	"github.com/breakwater-fasp/breakwater/provider/campaigns"
 	"github.com/breakwater-fasp/breakwater/provider/fault"
 	"github.com/breakwater-fasp/breakwater/provider/netguard"
 	"github.com/breakwater-fasp/breakwater/provider/screening"
@@ -250,6 +251,15 @@ func dbErr(what string, err error) error {
 
 // EngineStats is the screening engine's memory use, for metrics.
 func (s *Service) EngineStats() screening.Stats { return s.engine.Stats() }
+
+// CampaignStats is the campaign tracker's candidate counts, for metrics;
+// false when campaigns are off.
+func (s *Service) CampaignStats() (campaigns.Stats, bool) {
+	if s.camp == nil {
+		return campaigns.Stats{}, false
+	}
+	return s.camp.tr.Stats(), true
+}
 
 // DBStats is the main connection pool's statistics, for metrics.
 func (s *Service) DBStats() (sql.DBStats, bool) {

@@ -66,7 +66,7 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		return nil, err
 	}
 	engine, err := screening.New(screening.Options{HashKey: []byte(box.Hash("engine-hash-key", "v1")), Resolver: resolver,
-		DisposableDomains: disposable, MemoryBudget: cfg.engineMemory})
+		DisposableDomains: disposable, MemoryBudget: cfg.engineMemory / 8 * 7})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("build screening engine: %w", err)
@@ -89,6 +89,7 @@ func openApp(ctx context.Context, cfg *config, io stdio, migrate bool) (*App, er
 		PrivacyPolicyURL: cfg.PrivacyPolicyURL,
 		PrivacyNote:      cfg.privacyNote,
 		Logger:           log,
+		Campaigns:        provider.CampaignOptions{MemoryBudget: cfg.engineMemory / 8},
 	}, db, box, client, engine)
 	if err != nil {
 		db.Close()

@@ -99,7 +99,7 @@ func (c *config) bind(fs *flag.FlagSet) {
 	str(&c.SMTPFrom, "smtp-from", "BREAKWATER_SMTP_FROM", "", "sender address of e-mails, e.g. breakwater@example.org")
 	str(&c.PrivacyPolicyURL, "privacy-policy-url", "BREAKWATER_PRIVACY_POLICY_URL", "", "privacy policy address in provider_info (default: the built-in /privacy page)")
 	str(&c.PrivacyNoteFile, "privacy-note-file", "BREAKWATER_PRIVACY_NOTE_FILE", "", "text file whose paragraphs the built-in privacy page shows as the operator's own (controller, jurisdiction, ...)")
-	str(&c.EngineMemory, "engine-memory", "BREAKWATER_ENGINE_MEMORY", "512MiB", "memory the screening engine's windows and near-duplicate indexes may hold (KiB, MiB, GiB); past it the least recently seen keys are evicted and windows get shorter")
+	str(&c.EngineMemory, "engine-memory", "BREAKWATER_ENGINE_MEMORY", "512MiB", "memory the screening engine's windows, near-duplicate indexes and campaign candidates may hold (KiB, MiB, GiB); past it the least recently seen keys are evicted and windows get shorter")
 	str(&c.LogLevel, "log-level", "BREAKWATER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	str(&c.LogFormat, "log-format", "BREAKWATER_LOG_FORMAT", "text", "log format: text or json")
 	str(&c.PprofListen, "pprof-listen", "BREAKWATER_PPROF_LISTEN", "", "loopback address for Go profiling endpoints (/debug/pprof), e.g. 127.0.0.1:6060; empty disables them")

@@ -35,6 +35,43 @@ func (c *cand) add(m member) {
 	c.m = append(c.m, m)
 }
 
+// last is the time of the newest member.
+func (c *cand) last() int64 {
+	var t int64
+	for i := range c.m {
+		t = max(t, c.m[i].at)
+	}
+	return t
+}
+
+// candFor returns m's candidate for k, creating it; when m is at max, the
+// least recently seen of a sample of candidates makes room (sampled LRU).
+func candFor[K comparable](t *Tracker, m map[K]*cand, k K, limit int) *cand {
+	if c := m[k]; c != nil {
+		return c
+	}
+	if len(m) >= limit {
+		var (
+			victim K
+			vc     *cand
+			n      int
+		)
+		for key, c := range m {
+			if vc == nil || c.last() < vc.last() {
+				victim, vc = key, c
+			}
+			if n++; n == 8 {
+				break
+			}
+		}
+		delete(m, victim)
+		t.evicted++
+	}
+	c := &cand{}
+	m[k] = c
+	return c
+}
+
 // prune drops members older than before and reports whether none is left.
 func (c *cand) prune(before int64) bool {
 	c.m = slices.DeleteFunc(c.m, func(m member) bool { return m.at < before })
@@ -119,11 +156,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 			u := newCluster(ev.At, t.p.Media.Window)
 			evid := Evidence{Media: slices.Clone(ev.Media)}
 			for _, k := range ev.Media {
-				c := t.media[k]
-				if c == nil {
-					c = &cand{}
-					t.media[k] = c
-				}
+				c := candFor(t, t.media, k, t.maxMedia)
 				c.add(m)
 				u.add(c)
 			}
@@ -141,11 +174,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 		}
 		if ev.Flagged {
 			for _, d := range ev.Links {
-				c := t.links[d]
-				if c == nil {
-					c = &cand{}
-					t.links[d] = c
-				}
+				c := candFor(t, t.links, d, t.maxLinks)
 				c.add(m)
 				u := newCluster(ev.At, t.p.Link.Window)
 				u.add(c)
@@ -156,11 +185,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 		if ev.Signup == 0 {
 			return nil
 		}
-		c := t.signups[ev.Signup]
-		if c == nil {
-			c = &cand{}
-			t.signups[ev.Signup] = c
-		}
+		c := candFor(t, t.signups, ev.Signup, t.maxSignups)
 		c.add(m)
 		u := newCluster(ev.At, t.p.Signup.Window)
 		u.add(c)

@@ -24,7 +24,21 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Params Params
+	// MemoryBudget bounds, approximately, the bytes the candidate clusters
+	// hold (default DefaultMemoryBudget): 40 % for near-duplicate texts,
+	// 20 % each for image hashes and exact attachments, 10 % each for
+	// links and sign-up patterns. Past it the least recently seen
+	// candidates go first, so a flood shortens the window in which a wave
+	// can be recognised instead of growing the process.
+	MemoryBudget int64
 }
+
+// DefaultMemoryBudget is the candidates' memory bound by default.
+const DefaultMemoryBudget = 64 << 20
+
+// candBytes is what a candidate with one member costs (the member and its
+// strings, map or index entry), for turning the budget into counts.
+const candBytes = 320
 
 // Tracker is the in-memory view of candidates, campaigns and origins. It is
 // safe for concurrent use; one mutex guards everything, because every
@@ -44,6 +58,9 @@ type Tracker struct {
 
 	origins map[string]*origin
 	servers map[string]*serverState
+
+	maxMedia, maxLinks, maxSignups int
+	evicted                        uint64
 }
 
 // New builds an empty tracker; zero Params mean DefaultParams.
@@ -60,16 +77,38 @@ func New(opts Options) (*Tracker, error) {
 	if t.now == nil {
 		t.now = time.Now
 	}
-	span := 10 * time.Minute
+	budget := opts.MemoryBudget
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	count := func(share int64) int { return int(max(16, budget*share/100/candBytes)) }
+	t.maxMedia, t.maxLinks, t.maxSignups = count(20), count(10), count(10)
+	span := time.Minute
 	keep := int(maxWindow(p)/span) + 2
 	var err error
-	if t.text, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: span, Keep: keep}); err != nil {
+	if t.text, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: span, Keep: keep, MaxEntries: count(40)}); err != nil {
 		return nil, err
 	}
-	if t.phash, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: span, Keep: keep}); err != nil {
+	if t.phash, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: span, Keep: keep, MaxEntries: count(20)}); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Stats describes the candidates' memory: how many are held and what
+// keeping within MemoryBudget has cost.
+type Stats struct {
+	Text, PHash           similarity.LSHStats
+	Media, Links, Signups int
+	EvictedCandidates     uint64 // exact-key candidates evicted for the budget
+}
+
+// Stats reports the tracker's candidate counts.
+func (t *Tracker) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Stats{Text: t.text.Stats(), PHash: t.phash.Stats(), Media: len(t.media), Links: len(t.links), Signups: len(t.signups),
+		EvictedCandidates: t.evicted}
 }
 
 func maxWindow(p Params) time.Duration {

@@ -347,3 +347,40 @@ func TestParamsValidate(t *testing.T) {
 		t.Fatal("bad params accepted")
 	}
 }
+
+// TestCandidatesBounded: a flood of distinct fresh-account posts and
+// attachments, far beyond the tracker's budget, keeps its candidates within
+// bounds, and a wave arriving in the middle of the flood still opens a
+// campaign: the newest candidates are the ones kept.
+func TestCandidatesBounded(t *testing.T) {
+	c := &clock{t: t0}
+	tr, err := New(Options{Now: c.Now, MemoryBudget: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noise := func(i int) Event {
+		return Event{CheckID: fmt.Sprintf("noise_%d", i), ServerID: fmt.Sprintf("s%d", i%5), Gate: GateContent, At: c.t,
+			Account: uint64(1e6 + i), AuthorAge: time.Hour, Local: true, Text: uint64(i)*0x9E3779B97F4A7C15 | 1,
+			Media: []uint64{uint64(i) + 1}}
+	}
+	for i := range 40_000 {
+		tr.Observe(noise(i))
+		if i%50 == 0 {
+			c.advance(time.Second)
+		}
+	}
+	st := tr.Stats()
+	if limit := int64(1<<20) * 40 / 100 / candBytes; st.Text.Entries > limit || st.Media > tr.maxMedia || st.EvictedCandidates == 0 {
+		t.Fatalf("after the flood: %+v (text limit %d, media limit %d)", st, limit, tr.maxMedia)
+	}
+	var opened bool
+	for i := range 6 {
+		res := tr.Observe(post(i, []string{"s1", "s2"}[i%2], c.t))
+		tr.Observe(noise(50_000 + i))
+		c.advance(time.Second)
+		opened = opened || res.Proposal != nil
+	}
+	if !opened {
+		t.Fatalf("a wave inside the flood was not recognised: %+v", tr.Stats())
+	}
+}

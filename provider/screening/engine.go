@@ -180,14 +180,17 @@ func New(opts Options) (*Engine, error) {
 	}
 	// Each index probes just enough bands to guarantee the largest distance
 	// its signal's param allows (bands + probed bands - 1): text 6, media
-	// 8, reasons 4.
-	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 8, MaxEntries: entries(30)}); err != nil {
+	// 8, reasons 4. Generations are short (a minute for posts, an hour for
+	// sign-up reasons) so that an index at its MaxEntries drops a small
+	// slice of its oldest history to make room, and refuses new entries
+	// only if one generation alone fills it.
+	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: time.Minute, Keep: 62, MaxEntries: entries(30)}); err != nil {
 		return nil, err
 	}
-	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: 10 * time.Minute, Keep: 8, MaxEntries: entries(10)}); err != nil {
+	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: time.Minute, Keep: 62, MaxEntries: entries(10)}); err != nil {
 		return nil, err
 	}
-	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: 4 * time.Hour, Keep: 8, MaxEntries: entries(10)}); err != nil {
+	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: time.Hour, Keep: 26, MaxEntries: entries(10)}); err != nil {
 		return nil, err
 	}
 	if e.defaultPolicy, err = e.compile(DefaultPolicy(), true); err != nil {
@@ -291,8 +294,8 @@ func (e *Engine) Stats() Stats {
 func (e *Engine) Prune() {
 	now := e.now()
 	e.win.prune(now, e.retention)
-	e.text.Expire(now.Add(-textWindow - 10*time.Minute))
-	e.media.Expire(now.Add(-mediaWindow - 10*time.Minute))
-	e.reasons.Expire(now.Add(-reasonWindow - 4*time.Hour))
+	e.text.Expire(now.Add(-textWindow - 2*time.Minute))
+	e.media.Expire(now.Add(-mediaWindow - 2*time.Minute))
+	e.reasons.Expire(now.Add(-reasonWindow - 2*time.Hour))
 	e.mx.prune(now)
 }
