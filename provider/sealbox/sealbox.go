@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/hkdf"
 )
@@ -46,6 +47,10 @@ var ErrOpen = errors.New("sealbox: cannot open sealed value (wrong key, wrong pu
 // concurrent use.
 type Box struct {
 	keys [][]byte // raw secrets, primary first
+	// hashKeys caches the primary key's derived hash key per purpose
+	// (string → []byte): Hash runs on every check, and deriving the key
+	// (HKDF) cost more than the HMAC itself.
+	hashKeys sync.Map
 }
 
 // Load builds a Box from the secret given directly, or from the file holding
@@ -162,9 +167,19 @@ func (b *Box) open(purpose, sealed string) ([]byte, int, error) {
 // matched, yet without the secret it cannot be reversed by trying every IPv4
 // address. It uses the primary key only: rotating the key changes all hashes.
 func (b *Box) Hash(purpose, value string) string {
-	mac := hmac.New(sha256.New, derive(b.keys[0], "hash", purpose, sha256.Size))
+	mac := hmac.New(sha256.New, b.hashKey(purpose))
 	mac.Write([]byte(value))
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// hashKey returns the primary key's hash key for purpose, derived once.
+func (b *Box) hashKey(purpose string) []byte {
+	if k, ok := b.hashKeys.Load(purpose); ok {
+		return k.([]byte)
+	}
+	k := derive(b.keys[0], "hash", purpose, sha256.Size)
+	b.hashKeys.Store(purpose, k)
+	return k
 }
 
 // Fingerprint identifies the primary key without revealing it, so operators

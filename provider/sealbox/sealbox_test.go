@@ -2,7 +2,10 @@ package sealbox
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -240,6 +243,33 @@ func TestHash(t *testing.T) {
 	// Purpose and value must not run together: ("a", "bc") vs ("ab", "c").
 	if box.Hash("a", "bc") == box.Hash("ab", "c") {
 		t.Error("purpose/value boundary is ambiguous")
+	}
+}
+
+// TestHashKeyCache pins Hash to its definition, HMAC-SHA256 under the key
+// HKDF derives for the purpose, on the first call and on later (cached)
+// ones, for several purposes.
+func TestHashKeyCache(t *testing.T) {
+	box := mustLoad(t, keyA+","+keyB)
+	for round := range 2 {
+		for _, purpose := range []string{"subject", "email", "ip", ""} {
+			mac := hmac.New(sha256.New, derive([]byte(keyA), "hash", purpose, sha256.Size))
+			mac.Write([]byte("value"))
+			if got, want := box.Hash(purpose, "value"), hex.EncodeToString(mac.Sum(nil)); got != want {
+				t.Errorf("round %d, purpose %q: Hash = %s, want %s", round, purpose, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkHash(b *testing.B) {
+	box, err := Load(keyA, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		box.Hash("subject", "server|alice@example.com")
 	}
 }
 
