@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breakwater-fasp/breakwater/provider/screening"
 )
 
 func TestDecodeJSONNamesTheField(t *testing.T) {
@@ -171,6 +175,89 @@ func BenchmarkRequireMembers(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := impl.f(body, contentRequired...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// decodeJSONWithDecoder is decodeJSON before its Unmarshal fast path: the
+// reference for what a body decodes to and which error it gets.
+func decodeJSONWithDecoder(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &badRequest{code: "invalid_json", msg: "the body is empty; send a JSON object", status: http.StatusBadRequest}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			field := pathAt(body, te.Offset)
+			if field == "" {
+				field = te.Field
+			}
+			if field == "" {
+				return &badRequest{code: "invalid_json", msg: "the body must be a JSON object", status: http.StatusBadRequest}
+			}
+			return invalidJSON(&jsonTypeError{field: field, want: jsonKind(te.Type.Kind().String())})
+		}
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			field := pathAt(body, dec.InputOffset())
+			return &badRequest{code: "invalid_field", field: field, msg: field + " must be an RFC 3339 timestamp", status: http.StatusUnprocessableEntity}
+		}
+		return invalidJSON(err)
+	}
+	if dec.More() {
+		return &badRequest{code: "invalid_json", msg: "the body has data after the JSON object", status: http.StatusBadRequest}
+	}
+	return nil
+}
+
+func sameDecode(t *testing.T, body []byte) {
+	t.Helper()
+	var got, want screening.ContentInput
+	gerr, werr := decodeJSON(body, &got), decodeJSONWithDecoder(body, &want)
+	var g, w *badRequest
+	errors.As(gerr, &g)
+	errors.As(werr, &w)
+	switch {
+	case (gerr == nil) != (werr == nil):
+		t.Errorf("%q: error %v, want %v", body, gerr, werr)
+	case g != nil && w != nil && *g != *w:
+		t.Errorf("%q: error %+v, want %+v", body, *g, *w)
+	case gerr == nil && !reflect.DeepEqual(got, want):
+		t.Errorf("%q: decoded %+v, want %+v", body, got, want)
+	}
+}
+
+func TestDecodeJSONMatchesDecoder(t *testing.T) {
+	full := `{"post":{"text":"hi","visibility":"public","mentions":[{"acct":"b"}]},"author":{"acct":"a","createdAt":"2024-01-01T00:00:00Z","local":false}}`
+	for _, b := range []string{full, full + ` `, full + `]`, full + ` }x`, full + `x`, full + ` {}`, `{"post":{"text":5}}`,
+		`{"post":{"mentions":[{"acct":"a"},{"acct":7}]}}`, `{"author":{"createdAt":"yesterday"}}`, `[1]`, `null`, `{"post":`, ` `, `{}`,
+		`{"post":{"text":"a","text":"b"}}`, `{"occurredAt":"2024-01-01T00:00:00Z","post":{"links":["x"],"media":[{"size":1e3}]}}`} {
+		sameDecode(t, []byte(b))
+	}
+}
+
+func FuzzDecodeJSONMatchesDecoder(f *testing.F) {
+	for _, s := range []string{`{"post":{"mentions":[{"acct":7}]}}`, `{"author":{"createdAt":"x"}}`, `{}]`, `{"post":{"text":"a"}} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(sameDecode)
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	body := []byte(`{"post":{"id":"1","uri":"https://a.example/s/1","text":"<p>Hello @b and @c, see https://x.example/y</p>","language":"en","visibility":"public","mentions":[{"acct":"b@b.example"},{"acct":"c@c.example","followsAuthor":true}],"links":["https://x.example/y"],"media":[{"sha256":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","mimeType":"image/png","size":100}]},"author":{"id":"9","acct":"a","createdAt":"2024-01-01T00:00:00Z","local":true,"followers":3,"following":4,"statuses":5,"displayName":"A"},"occurredAt":"2024-01-02T00:00:00Z"}`)
+	for _, impl := range []struct {
+		name string
+		f    func([]byte, any) error
+	}{{"unmarshal", decodeJSON}, {"decoder", decodeJSONWithDecoder}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var in screening.ContentInput
+				if err := impl.f(body, &in); err != nil {
 					b.Fatal(err)
 				}
 			}
