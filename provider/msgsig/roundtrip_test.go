@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -415,5 +416,36 @@ func TestSignCavageRequestErrors(t *testing.T) {
 	// Signing twice replaces the signature instead of failing on Digest.
 	if err := SignCavageRequest(r, nil, "k", testPriv, testCreated); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// signResponseGeneric is SignResponse built from the generic parts, as it
+// was before its constant parts were written directly.
+func signResponseGeneric(h http.Header, status int, body []byte, priv ed25519.PrivateKey, created time.Time) {
+	line, err := paramsLine(responseComponents, created, "", false)
+	if err != nil {
+		panic(err)
+	}
+	h.Set("Content-Digest", ContentDigest(body))
+	in := &sigInput{label: Label, components: responseComponents, paramsLine: line}
+	base, err := buildBase(&message{response: true, status: status, header: h}, in)
+	if err != nil {
+		panic(err)
+	}
+	setSignature(h, line, ed25519.Sign(priv, base))
+}
+
+func TestSignResponseMatchesGenericPath(t *testing.T) {
+	for _, status := range []int{200, 201, 204, 301, 399} {
+		for _, created := range []time.Time{testCreated, time.Unix(0, 0), time.Unix(1, 999), time.Unix(99999999999, 0), time.Unix(-5, 0)} {
+			for _, body := range [][]byte{nil, []byte(`{"checkId":"x"}`)} {
+				got, want := http.Header{"Content-Digest": {"stale", "values"}}, http.Header{"Content-Digest": {"stale", "values"}}
+				SignResponse(got, status, body, testPriv, created)
+				signResponseGeneric(want, status, body, testPriv, created)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("status %d created %d: headers\n%v, want\n%v", status, created.Unix(), got, want)
+				}
+			}
+		}
 	}
 }
