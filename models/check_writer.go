@@ -40,8 +40,10 @@ type pendingCheck struct {
 var ErrWriterClosed = errors.New("check writer closed")
 
 // NewCheckWriter starts a writer. maxBatch ≤ 0 and maxDelay ≤ 0 choose 128
-// rows and 2 ms. Several flushers gather and commit batches side by side,
-// so one batch's WAL flush does not hold up the next.
+// rows and 2 ms. On PostgreSQL two flushers gather and commit batches side
+// by side, so one batch's WAL flush does not hold up the next; more than two
+// made batches smaller and cost the database more CPU per check (about a
+// fifth more with four) for no shorter wait.
 func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 	if maxBatch <= 0 {
 		maxBatch = 128
@@ -51,7 +53,7 @@ func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 	}
 	w := &CheckWriter{db: db, maxBatch: maxBatch, maxDelay: maxDelay,
 		in: make(chan *pendingCheck, maxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
-	flushers := 4
+	flushers := 2
 	if db.Dialect == "sqlite" {
 		flushers = 1 // one writer at a time anyway
 	}
