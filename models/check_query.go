@@ -109,11 +109,21 @@ func (d *DB) EraseCheck(ctx context.Context, serverID, checkID string) error {
 	return nil
 }
 
-// EraseSubject erases every check about one account (by its keyed subject
-// hash), across servers when serverID is empty. It returns how many checks
-// were erased.
-func (d *DB) EraseSubject(ctx context.Context, serverID, subjectKey string) (int64, error) {
-	q := d.WithContext(ctx).Model(&Check{}).Where("subject_key = ?", subjectKey)
+// EraseSubject erases every check about one account, across servers when
+// serverID is empty. subjectKeys are the account's keyed subject hashes, one
+// per configured secret key, so that checks stored before a key rotation are
+// found too. It returns how many checks were erased.
+func (d *DB) EraseSubject(ctx context.Context, serverID string, subjectKeys []string) (int64, error) {
+	keys := make([]string, 0, len(subjectKeys))
+	for _, k := range subjectKeys {
+		if k != "" { // erased checks have an empty subject key: never match them
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	q := d.WithContext(ctx).Model(&Check{}).Where("subject_key IN ?", keys)
 	if serverID != "" {
 		q = q.Where("server_id = ?", serverID)
 	}

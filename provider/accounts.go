@@ -187,6 +187,10 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput) (string, *Session,
 	if ok, wait := s.web.clientLimiter().allow(s.box.Hash("login-client", in.Client), now); !ok {
 		return "", nil, &fault.RateLimited{Message: "too many sign-in attempts from this address", RetryAfter: wait}
 	}
+	// The primary key's hash only, unlike erasure (Hashes): a lockout
+	// lasts loginLockout and a stale count is pruned after a day, so a
+	// secret-key rotation at most lets one address's count start again
+	// once, which is not worth a query per configured key on every sign-in.
 	key := s.box.Hash("login-email", email)
 	until, err := s.db.LoginLockedUntil(ctx, key, now)
 	if err != nil {

@@ -76,7 +76,7 @@ func (s *Service) ScreenSignupFor(ctx context.Context, serverID string, in scree
 	if err := screening.ValidateSignup(&in); err != nil {
 		return nil, err
 	}
-	subject := s.box.Hash("subject", strings.ToLower(strings.TrimSpace(in.Account.Email)))
+	subject := s.box.Hash("subject", emailSubject(in.Account.Email))
 	return s.screen(ctx, serverID, CapSignupScreening, subject, func(pol screening.Policy) screening.Outcome {
 		return s.engine.ScreenSignup(ctx, serverID, pol, in)
 	})
@@ -87,7 +87,7 @@ func (s *Service) ScreenContentFor(ctx context.Context, serverID string, in scre
 	if err := screening.ValidateContent(&in); err != nil {
 		return nil, err
 	}
-	subject := s.box.Hash("subject", strings.ToLower(serverID+"|"+strings.TrimPrefix(strings.TrimSpace(in.Author.Acct), "@")))
+	subject := s.box.Hash("subject", accountSubject(serverID, in.Author.Acct))
 	return s.screen(ctx, serverID, CapContentScreening, subject, func(pol screening.Policy) screening.Outcome {
 		return s.engine.ScreenContent(ctx, serverID, pol, in)
 	})
@@ -173,15 +173,25 @@ func (s *Service) EraseCheck(ctx context.Context, serverID, checkID string) erro
 }
 
 // EraseEmail erases every check about the account with this e-mail address,
-// on every server (operator command for erasure requests).
+// on every server (operator command for erasure requests). Checks stored
+// before a secret-key rotation carry the subject hash under the old key, so
+// every configured key's hash is looked for.
 func (s *Service) EraseEmail(ctx context.Context, email string) (int64, error) {
-	return s.db.EraseSubject(ctx, "", s.box.Hash("subject", strings.ToLower(strings.TrimSpace(email))))
+	return s.db.EraseSubject(ctx, "", s.box.Hashes("subject", emailSubject(email)))
 }
 
-// EraseAccount erases every check about one account of one server.
+// EraseAccount erases every check about one account of one server, under
+// every configured key's subject hash like EraseEmail.
 func (s *Service) EraseAccount(ctx context.Context, serverID, acct string) (int64, error) {
-	key := s.box.Hash("subject", strings.ToLower(serverID+"|"+strings.TrimPrefix(strings.TrimSpace(acct), "@")))
-	return s.db.EraseSubject(ctx, serverID, key)
+	return s.db.EraseSubject(ctx, serverID, s.box.Hashes("subject", accountSubject(serverID, acct)))
+}
+
+// emailSubject and accountSubject are what a check's subject hash is taken
+// of; screening and erasure must agree on them exactly.
+func emailSubject(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+func accountSubject(serverID, acct string) string {
+	return strings.ToLower(serverID + "|" + strings.TrimPrefix(strings.TrimSpace(acct), "@"))
 }
 
 // RecordFeedback stores a moderator's verdict and lets the engine learn from

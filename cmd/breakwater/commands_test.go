@@ -32,6 +32,10 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{[]string{"serve", "--engine-memory", "2MiB"}, 2, "at least 4MiB"},
 		{[]string{"servers", "delete", "x"}, 2, "--yes"},
 		{[]string{"erase"}, 2, "usage: breakwater erase"},
+		{[]string{"secret"}, 2, "breakwater secret reseal"},
+		{[]string{"secret", "rotate"}, 2, "breakwater secret generate"},
+		{[]string{"secret", "reseal", "extra"}, 2, "breakwater secret reseal"},
+		{[]string{"secret", "reseal", "--batch", "0"}, 2, "breakwater secret reseal"},
 		{[]string{"version"}, 0, "breakwater"},
 	}
 	for _, tc := range cases {

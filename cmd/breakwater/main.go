@@ -49,7 +49,7 @@ func commands() map[string]command {
 		"serve":       {"run the HTTP service", cmdServe},
 		"migrate":     {"create or upgrade the database schema", cmdMigrate},
 		"servers":     {"manage registered servers (list, show, register, suspend, unsuspend, delete, rotate-key)", cmdServers},
-		"secret":      {"generate a value for BREAKWATER_SECRET_KEY", cmdSecret},
+		"secret":      {"generate a value for BREAKWATER_SECRET_KEY, or re-seal stored secrets after rotating it (generate, reseal)", cmdSecret},
 		"admins":      {"manage web accounts (create-operator, reset-password, list-operators)", cmdAdmins},
 		"version":     {"print the version", cmdVersion},
 		"healthcheck": {"probe the local service's /readyz (for container health checks)", cmdHealthcheck},

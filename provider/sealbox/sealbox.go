@@ -47,10 +47,10 @@ var ErrOpen = errors.New("sealbox: cannot open sealed value (wrong key, wrong pu
 // concurrent use.
 type Box struct {
 	keys [][]byte // raw secrets, primary first
-	// hashKeys caches the primary key's derived hash key per purpose
-	// (string → []byte): Hash runs on every check, and deriving the key
-	// (HKDF) cost more than the HMAC itself.
-	hashKeys sync.Map
+	// hashKeyCache holds the derived hash keys per purpose (string → [][]byte,
+	// one per key, primary first): Hash runs on every check, and deriving a
+	// key (HKDF) cost more than the HMAC itself.
+	hashKeyCache sync.Map
 }
 
 // Load builds a Box from the secret given directly, or from the file holding
@@ -165,22 +165,48 @@ func (b *Box) open(purpose, sealed string) ([]byte, int, error) {
 // Hash returns a keyed hash (HMAC-SHA256 under a per-purpose key, hex) of
 // value. It is stable across restarts, so equal e-mail addresses or IPs can be
 // matched, yet without the secret it cannot be reversed by trying every IPv4
-// address. It uses the primary key only: rotating the key changes all hashes.
+// address. It uses the primary key only: rotating the key changes all hashes
+// (Hashes gives the older keys' too).
 func (b *Box) Hash(purpose, value string) string {
-	mac := hmac.New(sha256.New, b.hashKey(purpose))
+	return hashWith(b.hashKeys(purpose)[0], value)
+}
+
+// Hashes returns value's keyed hash under every configured key, the primary
+// key's first. A lookup of stored hashes that must survive a rotation (an
+// erasure request finding checks stored before it) matches any of them;
+// a value hashed under a key no longer configured cannot be found.
+func (b *Box) Hashes(purpose, value string) []string {
+	keys := b.hashKeys(purpose)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = hashWith(k, value)
+	}
+	return out
+}
+
+func hashWith(key []byte, value string) string {
+	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(value))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// hashKey returns the primary key's hash key for purpose, derived once.
-func (b *Box) hashKey(purpose string) []byte {
-	if k, ok := b.hashKeys.Load(purpose); ok {
-		return k.([]byte)
+// hashKeys returns every key's hash key for purpose, primary first,
+// derived once.
+func (b *Box) hashKeys(purpose string) [][]byte {
+	if k, ok := b.hashKeyCache.Load(purpose); ok {
+		return k.([][]byte)
 	}
-	k := derive(b.keys[0], "hash", purpose, sha256.Size)
-	b.hashKeys.Store(purpose, k)
-	return k
+	ks := make([][]byte, len(b.keys))
+	for i, key := range b.keys {
+		ks[i] = derive(key, "hash", purpose, sha256.Size)
+	}
+	b.hashKeyCache.Store(purpose, ks)
+	return ks
 }
+
+// Keys returns how many keys are configured: the primary one and the older
+// ones that still open (and find hashes) during a rotation.
+func (b *Box) Keys() int { return len(b.keys) }
 
 // Fingerprint identifies the primary key without revealing it, so operators
 // can tell which key is configured on which instance.

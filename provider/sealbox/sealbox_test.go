@@ -262,6 +262,31 @@ func TestHashKeyCache(t *testing.T) {
 	}
 }
 
+// TestHashes: one hash per configured key, the primary's first, each the
+// hash a Box with only that key gives, so that a lookup after a rotation
+// finds values hashed before it.
+func TestHashes(t *testing.T) {
+	const keyC = "ccccccccccccccccccccccccccccccccccccccccccc"
+	rotated := mustLoad(t, keyB+","+keyA+","+keyC)
+	for round := range 2 { // the second round reads the cached keys
+		got := rotated.Hashes("subject", "alice@example.com")
+		want := []string{
+			mustLoad(t, keyB).Hash("subject", "alice@example.com"),
+			mustLoad(t, keyA).Hash("subject", "alice@example.com"),
+			mustLoad(t, keyC).Hash("subject", "alice@example.com"),
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("round %d: Hashes = %v, want %v", round, got, want)
+		}
+		if rotated.Hash("subject", "alice@example.com") != got[0] {
+			t.Fatalf("round %d: Hash is not Hashes' first", round)
+		}
+	}
+	if got := mustLoad(t, keyA).Hashes("ip", "192.0.2.1"); len(got) != 1 || got[0] != mustLoad(t, keyA).Hash("ip", "192.0.2.1") {
+		t.Fatalf("one key: Hashes = %v", got)
+	}
+}
+
 func BenchmarkHash(b *testing.B) {
 	box, err := Load(keyA, "")
 	if err != nil {
