@@ -148,7 +148,8 @@ func TestErasureRequests(t *testing.T) {
 		personB := screen(b, signupInput("erin2", "erin.person@posteo.de", "198.51.100.21"))
 		other := screen(a, signupInput("frank", "frank@posteo.de", "198.51.100.22"))
 		postA := post(a, "alice")
-		postA2 := post(a, "@alice@"+regA.Domain)
+		postA2 := post(a, "@alice@"+regA.Domain) // the same local account, named with its domain
+		postA3 := post(a, "bob")
 		postB := post(b, "alice")
 
 		n, err := app.Svc.EraseEmail(ctx, "  ERIN.person@posteo.de ")
@@ -160,12 +161,13 @@ func TestErasureRequests(t *testing.T) {
 		wantErased(t, app.DB, other, false)
 
 		n, err = app.Svc.EraseAccount(ctx, a, "alice")
-		if err != nil || n != 1 {
-			t.Fatalf("erasure by account: %d %v", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("erasure by account: %d %v, want alice's 2 posts, named with and without the domain", n, err)
 		}
 		wantErased(t, app.DB, postA, true)
+		wantErased(t, app.DB, postA2, true)
+		wantErased(t, app.DB, postA3, false)
 		wantErased(t, app.DB, postB, false) // another server's alice is another person
-		_ = postA2
 
 		// Through the API: the server's own erasure of one check; a second
 		// erasure is no error (through the service: the same signed request
@@ -177,10 +179,10 @@ func TestErasureRequests(t *testing.T) {
 			t.Errorf("erasing an erased check: %v", err)
 		}
 		wantErased(t, app.DB, other, true)
-		if r := mb.Call(t, pb, "DELETE", "/spam_detection/v0/checks/"+postA2, nil); r.Status != http.StatusNotFound {
+		if r := mb.Call(t, pb, "DELETE", "/spam_detection/v0/checks/"+postA3, nil); r.Status != http.StatusNotFound {
 			t.Errorf("B erasing A's check: %d, want 404", r.Status)
 		}
-		wantErased(t, app.DB, postA2, false)
+		wantErased(t, app.DB, postA3, false)
 
 		// A restart rebuilds the windows from what is stored: erased checks
 		// are not part of them.
@@ -188,7 +190,7 @@ func TestErasureRequests(t *testing.T) {
 		app2 := handlertest.NewApp(t, tg, handlertest.Config{})
 		var kept int64
 		app2.DB.Model(&models.Check{}).Where("features <> ''").Count(&kept)
-		if kept != 2 { // postA2 and postB
+		if kept != 2 { // postA3 and postB
 			t.Errorf("%d checks with details after the erasures, want 2", kept)
 		}
 	})

@@ -181,9 +181,25 @@ func (s *Service) EraseEmail(ctx context.Context, email string) (int64, error) {
 }
 
 // EraseAccount erases every check about one account of one server, under
-// every configured key's subject hash like EraseEmail.
+// every configured key's subject hash like EraseEmail. A local account may
+// have been sent as "alice" or as "alice@<the server's domain>"; both are
+// the same person, so both forms are looked for whichever is given.
 func (s *Service) EraseAccount(ctx context.Context, serverID, acct string) (int64, error) {
-	return s.db.EraseSubject(ctx, serverID, s.box.Hashes("subject", accountSubject(serverID, acct)))
+	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(acct), "@"))
+	forms := []string{name}
+	if srv, err := s.db.GetServer(ctx, serverID); err == nil && srv.Domain != "" {
+		domain := strings.ToLower(srv.Domain)
+		if local, ok := strings.CutSuffix(name, "@"+domain); ok {
+			forms = append(forms, local)
+		} else if !strings.Contains(name, "@") {
+			forms = append(forms, name+"@"+domain)
+		}
+	}
+	var keys []string
+	for _, f := range forms {
+		keys = append(keys, s.box.Hashes("subject", accountSubject(serverID, f))...)
+	}
+	return s.db.EraseSubject(ctx, serverID, keys)
 }
 
 // emailSubject and accountSubject are what a check's subject hash is taken
