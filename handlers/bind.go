@@ -21,8 +21,8 @@ func decodeJSON(body []byte, v any) error {
 		return &badRequest{code: "invalid_json", msg: "the body is empty; send a JSON object", status: http.StatusBadRequest}
 	}
 	// The common case, a body that decodes, costs one Unmarshal. Anything
-	// Unmarshal refuses takes the Decoder below, whose errors (and the
-	// trailing data it tolerates) are what clients have always been told.
+	// Unmarshal refuses takes the Decoder below, whose errors are what
+	// clients have always been told.
 	if json.Unmarshal(body, v) == nil {
 		return nil
 	}
@@ -46,7 +46,9 @@ func decodeJSON(body []byte, v any) error {
 		}
 		return invalidJSON(err)
 	}
-	if dec.More() {
+	// Unmarshal refused the body but one value decoded: what follows it is
+	// not JSON whitespace (a stray "]" or "}" included).
+	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) > 0 {
 		return &badRequest{code: "invalid_json", msg: "the body has data after the JSON object", status: http.StatusBadRequest}
 	}
 	return nil

@@ -208,7 +208,7 @@ func decodeJSONWithDecoder(body []byte, v any) error {
 		}
 		return invalidJSON(err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return &badRequest{code: "invalid_json", msg: "the body has data after the JSON object", status: http.StatusBadRequest}
 	}
 	return nil
@@ -237,6 +237,19 @@ func TestDecodeJSONMatchesDecoder(t *testing.T) {
 		`{"post":{"mentions":[{"acct":"a"},{"acct":7}]}}`, `{"author":{"createdAt":"yesterday"}}`, `[1]`, `null`, `{"post":`, ` `, `{}`,
 		`{"post":{"text":"a","text":"b"}}`, `{"occurredAt":"2024-01-01T00:00:00Z","post":{"links":["x"],"media":[{"size":1e3}]}}`} {
 		sameDecode(t, []byte(b))
+	}
+	// Whatever follows the object, a stray closing bracket included, is
+	// refused: otherwise required members would go unchecked.
+	for _, tail := range []string{`]`, ` }`, `}x`, ` {}`, `x`} {
+		var in screening.ContentInput
+		var br *badRequest
+		if err := decodeJSON([]byte(full+tail), &in); !errors.As(err, &br) || br.code != "invalid_json" || br.status != http.StatusBadRequest {
+			t.Errorf("body followed by %q: %v, want a 400 invalid_json", tail, err)
+		}
+	}
+	var in screening.ContentInput
+	if err := decodeJSON([]byte(full+" \n\t"), &in); err != nil {
+		t.Errorf("trailing whitespace refused: %v", err)
 	}
 }
 
