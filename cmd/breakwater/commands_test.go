@@ -32,6 +32,8 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{[]string{"serve", "--engine-memory", "2MiB"}, 2, "at least 4MiB"},
 		{[]string{"servers", "delete", "x"}, 2, "--yes"},
 		{[]string{"erase"}, 2, "usage: breakwater erase"},
+		{[]string{"servers"}, 2, "breakwater servers list"},
+		{[]string{"backup"}, 2, "usage: breakwater backup"},
 		{[]string{"secret"}, 2, "breakwater secret reseal"},
 		{[]string{"secret", "rotate"}, 2, "breakwater secret generate"},
 		{[]string{"secret", "reseal", "extra"}, 2, "breakwater secret reseal"},
@@ -42,6 +44,9 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		code, out, errOut := runCLI(t, "", tc.args...)
 		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
 			t.Errorf("%v: exit %d, output %q; want exit %d mentioning %q", tc.args, code, out+errOut, tc.code, tc.want)
+		}
+		if strings.Contains(errOut, "usage: usage:") {
+			t.Errorf("%v: %q says usage twice", tc.args, errOut)
 		}
 	}
 	// Every documented variable shows in serve --help.

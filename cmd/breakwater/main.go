@@ -116,7 +116,11 @@ func usage(w io.Writer) {
 }
 
 func usageErr(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if strings.HasPrefix(msg, "usage:") { // already says so: "usage: usage: …" otherwise
+		return fmt.Errorf("%w%s", errUsage, strings.TrimPrefix(msg, "usage"))
+	}
+	return fmt.Errorf("%w: %s", errUsage, msg)
 }
 
 // version is set at build time with -ldflags "-X main.version=...".
