@@ -3,6 +3,7 @@ package campaigns
 import (
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // member is one check in a candidate cluster.
@@ -44,37 +45,84 @@ func (c *cand) last() int64 {
 	return t
 }
 
-// candFor returns m's candidate for k, creating it; when m is at max, the
-// least recently seen of a sample of candidates makes room (sampled LRU).
-func candFor[K comparable](t *Tracker, m map[K]*cand, k K, limit int) *cand {
-	if c := m[k]; c != nil {
-		return c
+// memberBytes is what a member holds: the struct and its strings' data
+// (check id, server id, origin domain).
+const memberBytes = int(unsafe.Sizeof(member{})) + 64
+
+// size is what a candidate holds, as the memory budget counts it.
+func (c *cand) size() int { return int(unsafe.Sizeof(cand{})) + cap(c.m)*memberBytes }
+
+// candMap is the candidates of one exact-key kind (attachments, link
+// domains, sign-up patterns) within a byte budget: when adding a member
+// takes it over, the least recently seen of a sample of other candidates
+// go (sampled LRU).
+type candMap[K comparable] struct {
+	m            map[K]*cand
+	bytes, limit int
+}
+
+// mapEntryBytes is a candidate's map entry and pointer.
+const mapEntryBytes = 48
+
+func newCandMap[K comparable](limit int64) *candMap[K] {
+	return &candMap[K]{m: map[K]*cand{}, limit: int(limit)}
+}
+
+// add adds mem to k's candidate and returns it.
+func (cm *candMap[K]) add(t *Tracker, k K, mem member) *cand {
+	c := cm.m[k]
+	before := 0
+	if c == nil {
+		c = &cand{}
+		cm.m[k] = c
+		before = -mapEntryBytes
+	} else {
+		before = c.size()
 	}
-	if len(m) >= limit {
+	c.add(mem)
+	cm.bytes += c.size() - before
+	for cm.bytes > cm.limit && len(cm.m) > 1 {
 		var (
 			victim K
 			vc     *cand
 			n      int
 		)
-		for key, c := range m {
-			if vc == nil || c.last() < vc.last() {
-				victim, vc = key, c
+		for key, x := range cm.m {
+			if key == k {
+				continue
+			}
+			if vc == nil || x.last() < vc.last() {
+				victim, vc = key, x
 			}
 			if n++; n == 8 {
 				break
 			}
 		}
-		delete(m, victim)
+		cm.bytes -= vc.size() + mapEntryBytes
+		delete(cm.m, victim)
 		t.evicted++
 	}
-	c := &cand{}
-	m[k] = c
 	return c
+}
+
+// prune drops members older than before, and candidates left empty.
+func (cm *candMap[K]) prune(before int64) {
+	cm.bytes = 0
+	for k, c := range cm.m {
+		if c.prune(before) {
+			delete(cm.m, k)
+			continue
+		}
+		cm.bytes += c.size() + mapEntryBytes
+	}
 }
 
 // prune drops members older than before and reports whether none is left.
 func (c *cand) prune(before int64) bool {
 	c.m = slices.DeleteFunc(c.m, func(m member) bool { return m.at < before })
+	if cap(c.m) > 2*len(c.m)+4 {
+		c.m = slices.Clone(c.m)
+	}
 	return len(c.m) == 0
 }
 
@@ -156,8 +204,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 			u := newCluster(ev.At, t.p.Media.Window)
 			evid := Evidence{Media: slices.Clone(ev.Media)}
 			for _, k := range ev.Media {
-				c := candFor(t, t.media, k, t.maxMedia)
-				c.add(m)
+				c := t.media.add(t, k, m)
 				u.add(c)
 			}
 			for _, ph := range ev.PHashes {
@@ -174,8 +221,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 		}
 		if ev.Flagged {
 			for _, d := range ev.Links {
-				c := candFor(t, t.links, d, t.maxLinks)
-				c.add(m)
+				c := t.links.add(t, d, m)
 				u := newCluster(ev.At, t.p.Link.Window)
 				u.add(c)
 				offer(KindLink, u, Evidence{Links: []string{d}})
@@ -185,8 +231,7 @@ func (t *Tracker) candidate(ev *Event) *Proposal {
 		if ev.Signup == 0 {
 			return nil
 		}
-		c := candFor(t, t.signups, ev.Signup, t.maxSignups)
-		c.add(m)
+		c := t.signups.add(t, ev.Signup, m)
 		u := newCluster(ev.At, t.p.Signup.Window)
 		u.add(c)
 		offer(KindSignup, u, Evidence{Signups: []uint64{ev.Signup}})

@@ -36,10 +36,6 @@ type Options struct {
 // DefaultMemoryBudget is the candidates' memory bound by default.
 const DefaultMemoryBudget = 64 << 20
 
-// candBytes is what a candidate with one member costs (the member and its
-// strings, map or index entry), for turning the budget into counts.
-const candBytes = 320
-
 // Tracker is the in-memory view of candidates, campaigns and origins. It is
 // safe for concurrent use; one mutex guards everything, because every
 // operation is a few map and bit operations.
@@ -52,15 +48,14 @@ type Tracker struct {
 
 	text    *similarity.LSH[cand]
 	phash   *similarity.LSH[cand]
-	media   map[uint64]*cand
-	links   map[string]*cand
-	signups map[uint64]*cand
+	media   *candMap[uint64]
+	links   *candMap[string]
+	signups *candMap[uint64]
 
 	origins map[string]*origin
 	servers map[string]*serverState
 
-	maxMedia, maxLinks, maxSignups int
-	evicted                        uint64
+	evicted uint64 // exact-key candidates evicted for the budget
 }
 
 // New builds an empty tracker; zero Params mean DefaultParams.
@@ -72,8 +67,7 @@ func New(opts Options) (*Tracker, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Tracker{p: p, now: opts.Now, camps: map[string]*camp{}, media: map[uint64]*cand{}, links: map[string]*cand{},
-		signups: map[uint64]*cand{}, origins: map[string]*origin{}, servers: map[string]*serverState{}}
+	t := &Tracker{p: p, now: opts.Now, camps: map[string]*camp{}, origins: map[string]*origin{}, servers: map[string]*serverState{}}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -81,15 +75,18 @@ func New(opts Options) (*Tracker, error) {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	count := func(share int64) int { return int(max(16, budget*share/100/candBytes)) }
-	t.maxMedia, t.maxLinks, t.maxSignups = count(20), count(10), count(10)
+	share := func(pct int64) int64 { return budget * pct / 100 }
+	t.media, t.links, t.signups = newCandMap[uint64](share(20)), newCandMap[string](share(10)), newCandMap[uint64](share(10))
+	size := func(c *cand) int { return c.size() }
 	span := time.Minute
 	keep := int(maxWindow(p)/span) + 2
 	var err error
-	if t.text, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: span, Keep: keep, MaxEntries: count(40)}); err != nil {
+	if t.text, err = similarity.NewLSH(similarity.LSHConfig[cand]{Bands: 4, ProbeBands: 3, Span: span, Keep: keep,
+		MaxBytes: share(40), Size: size}); err != nil {
 		return nil, err
 	}
-	if t.phash, err = similarity.NewLSH[cand](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: span, Keep: keep, MaxEntries: count(20)}); err != nil {
+	if t.phash, err = similarity.NewLSH(similarity.LSHConfig[cand]{Bands: 5, ProbeBands: 4, Span: span, Keep: keep,
+		MaxBytes: share(20), Size: size}); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -100,6 +97,7 @@ func New(opts Options) (*Tracker, error) {
 type Stats struct {
 	Text, PHash           similarity.LSHStats
 	Media, Links, Signups int
+	ExactBytes            int64  // bytes of the exact-key candidates, as the budget counts them
 	EvictedCandidates     uint64 // exact-key candidates evicted for the budget
 }
 
@@ -107,8 +105,8 @@ type Stats struct {
 func (t *Tracker) Stats() Stats {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Stats{Text: t.text.Stats(), PHash: t.phash.Stats(), Media: len(t.media), Links: len(t.links), Signups: len(t.signups),
-		EvictedCandidates: t.evicted}
+	return Stats{Text: t.text.Stats(), PHash: t.phash.Stats(), Media: len(t.media.m), Links: len(t.links.m), Signups: len(t.signups.m),
+		ExactBytes: int64(t.media.bytes + t.links.bytes + t.signups.bytes), EvictedCandidates: t.evicted}
 }
 
 func maxWindow(p Params) time.Duration {
@@ -800,17 +798,8 @@ func (t *Tracker) Prune(now time.Time) {
 	horizon := now.Add(-maxWindow(t.p))
 	t.text.Expire(horizon)
 	t.phash.Expire(horizon)
-	for _, m := range []map[uint64]*cand{t.media, t.signups} {
-		for k, c := range m {
-			if c.prune(horizon.Unix()) {
-				delete(m, k)
-			}
-		}
-	}
-	for k, c := range t.links {
-		if c.prune(horizon.Unix()) {
-			delete(t.links, k)
-		}
-	}
+	t.media.prune(horizon.Unix())
+	t.signups.prune(horizon.Unix())
+	t.links.prune(horizon.Unix())
 	t.pruneOrigins(now)
 }

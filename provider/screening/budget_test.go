@@ -114,7 +114,7 @@ func TestMemoryBudgetHolds(t *testing.T) {
 	if st.SeriesEvictions == 0 || st.Text.Dropped == 0 {
 		t.Errorf("the budget never bound: %+v", st)
 	}
-	if st.SeriesBytes > budget/2 || st.Text.Entries > budget*30/100/indexEntryBytes {
+	if st.SeriesBytes > budget/2 || st.Text.Bytes > budget*30/100+1024 {
 		t.Errorf("over budget: %+v", st)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/breakwater-fasp/breakwater/provider/signals"
 	"github.com/breakwater-fasp/breakwater/provider/similarity"
@@ -59,10 +60,11 @@ const (
 	DefaultMemoryBudget = 512 << 20
 )
 
-// indexEntryBytes is what one fingerprint costs in a near-duplicate index
-// (band entries, map entry, its record and one member each), measured by
-// TestMemoryBudgetHolds.
-const indexEntryBytes = 280
+// spreadRecSize is what a near-duplicate index's record holds: the struct,
+// its members, and the allocator's rounding of small slices.
+func spreadRecSize(v *spreadRec) int {
+	return int(unsafe.Sizeof(spreadRec{})) + 16 + int(unsafe.Sizeof(member{}))*(cap(v.accounts.m)+cap(v.servers.m))
+}
 
 // Engine is the in-memory decision engine shared by all customer servers:
 // its windows see every server's sign-ups and posts, which is what lets it
@@ -156,7 +158,7 @@ func New(opts Options) (*Engine, error) {
 		return nil, errors.New("screening: MemoryBudget must be at least 1 MiB")
 	}
 	e.win = newWindows(budget / 2)
-	entries := func(share int64) int { return int(max(1, budget*share/100/indexEntryBytes)) }
+	share := func(pct int64) int64 { return budget * pct / 100 }
 	key := append([]byte(nil), opts.HashKey...)
 	e.macPool.New = func() any { return hmac.New(sha256.New, key) }
 	e.keys = similarity.NewHasher(key, "keys")
@@ -181,16 +183,19 @@ func New(opts Options) (*Engine, error) {
 	// Each index probes just enough bands to guarantee the largest distance
 	// its signal's param allows (bands + probed bands - 1): text 6, media
 	// 8, reasons 4. Generations are short (a minute for posts, an hour for
-	// sign-up reasons) so that an index at its MaxEntries drops a small
+	// sign-up reasons) so that an index at its MaxBytes drops a small
 	// slice of its oldest history to make room, and refuses new entries
 	// only if one generation alone fills it.
-	if e.text, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 3, Span: time.Minute, Keep: 62, MaxEntries: entries(30)}); err != nil {
+	if e.text, err = similarity.NewLSH(similarity.LSHConfig[spreadRec]{Bands: 4, ProbeBands: 3, Span: time.Minute, Keep: 62,
+		MaxBytes: share(30), Size: spreadRecSize}); err != nil {
 		return nil, err
 	}
-	if e.media, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 5, ProbeBands: 4, Span: time.Minute, Keep: 62, MaxEntries: entries(10)}); err != nil {
+	if e.media, err = similarity.NewLSH(similarity.LSHConfig[spreadRec]{Bands: 5, ProbeBands: 4, Span: time.Minute, Keep: 62,
+		MaxBytes: share(10), Size: spreadRecSize}); err != nil {
 		return nil, err
 	}
-	if e.reasons, err = similarity.NewLSH[spreadRec](similarity.LSHConfig{Bands: 4, ProbeBands: 1, Span: time.Hour, Keep: 26, MaxEntries: entries(10)}); err != nil {
+	if e.reasons, err = similarity.NewLSH(similarity.LSHConfig[spreadRec]{Bands: 4, ProbeBands: 1, Span: time.Hour, Keep: 26,
+		MaxBytes: share(10), Size: spreadRecSize}); err != nil {
 		return nil, err
 	}
 	if e.defaultPolicy, err = e.compile(DefaultPolicy(), true); err != nil {

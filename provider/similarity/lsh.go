@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // LSHConfig shapes an LSH index. Splitting a 64-bit fingerprint into B bands
@@ -16,7 +17,7 @@ import (
 // differing bits and every other band at least one. A lookup reads a fixed
 // number of band slots (B + P×bits), so its cost does not grow with the
 // number of stored fingerprints beyond slot occupancy (stored / 2^bits).
-type LSHConfig struct {
+type LSHConfig[V any] struct {
 	// Bands is the number of bands, 4..16 (bands are at most 16 bits, so
 	// each band is a flat table indexed by its value); the 64 bits are
 	// split as evenly as possible.
@@ -33,12 +34,16 @@ type LSHConfig struct {
 	// first, so that a flood of variants of one text cannot make lookups
 	// slow. Zero means 512.
 	BucketScan int
-	// MaxEntries bounds how many values are kept, 0 for no bound. When a
+	// MaxBytes bounds, approximately, the bytes the kept values hold (each
+	// value's Size plus its band and map entries); 0 for no bound. When a
 	// new value would exceed it, the oldest generation is dropped early
 	// (the window gets shorter); when only the newest generation is left,
 	// new fingerprints are not indexed until it ends (existing values
 	// still update).
-	MaxEntries int
+	MaxBytes int64
+	// Size reports the bytes a value holds (its struct and what it points
+	// to); nil counts each value as its struct size.
+	Size func(*V) int
 }
 
 // LSH indexes 64-bit fingerprints with a value per (generation, exact
@@ -48,7 +53,7 @@ type LSHConfig struct {
 // live in per-generation maps that expire whole. It is safe for concurrent
 // use: bands and value shards have their own locks.
 type LSH[V any] struct {
-	cfg    LSHConfig
+	cfg    LSHConfig[V]
 	shifts []uint
 	masks  []uint64
 	span   int64 // nanoseconds
@@ -60,8 +65,9 @@ type LSH[V any] struct {
 	deadLow int64 // generations below this are expired
 
 	count   atomic.Int64  // values in kept generations
-	dropped atomic.Uint64 // generations dropped early for MaxEntries
-	refused atomic.Uint64 // new fingerprints not indexed for MaxEntries
+	bytes   atomic.Int64  // their bytes, as MaxBytes counts them
+	dropped atomic.Uint64 // generations dropped early for MaxBytes
+	refused atomic.Uint64 // new fingerprints not indexed for MaxBytes
 }
 
 type lshEntry struct {
@@ -84,10 +90,11 @@ type lshShard[V any] struct {
 type lshGen[V any] struct {
 	shards [lshShards]lshShard[V]
 	n      atomic.Int64 // values in this generation
+	bytes  atomic.Int64 // and their bytes
 }
 
 // NewLSH builds an empty index.
-func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
+func NewLSH[V any](cfg LSHConfig[V]) (*LSH[V], error) {
 	if cfg.Bands < 4 || cfg.Bands > 16 {
 		return nil, fmt.Errorf("lsh: bands must be 4..16, got %d", cfg.Bands)
 	}
@@ -99,6 +106,9 @@ func NewLSH[V any](cfg LSHConfig) (*LSH[V], error) {
 	}
 	if cfg.BucketScan <= 0 {
 		cfg.BucketScan = 512
+	}
+	if cfg.Size == nil {
+		cfg.Size = func(*V) int { var v V; return int(unsafe.Sizeof(v)) }
 	}
 	x := &LSH[V]{cfg: cfg, span: int64(cfg.Span), gens: map[int64]*lshGen[V]{}, newest: -1 << 62, deadLow: -1 << 62}
 	base, extra := 64/cfg.Bands, 64%cfg.Bands
@@ -137,6 +147,7 @@ func (x *LSH[V]) dropExpired() {
 	for k, g := range x.gens {
 		if k < live {
 			x.count.Add(-g.n.Load())
+			x.bytes.Add(-g.bytes.Load())
 			delete(x.gens, k)
 		}
 	}
@@ -187,8 +198,11 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 	sh := &gen.shards[Mix64(fp)%lshShards]
 	sh.mu.Lock()
 	v, ok := sh.m[fp]
-	if !ok {
-		if x.cfg.MaxEntries > 0 && x.count.Load() >= int64(x.cfg.MaxEntries) && !x.makeRoom(g) {
+	before := 0
+	if ok {
+		before = x.cfg.Size(v)
+	} else {
+		if x.cfg.MaxBytes > 0 && x.bytes.Load() >= x.cfg.MaxBytes && !x.makeRoom(g) {
 			sh.mu.Unlock()
 			x.refused.Add(1)
 			return
@@ -197,8 +211,12 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 		sh.m[fp] = v
 		gen.n.Add(1)
 		x.count.Add(1)
+		before = -x.entryBytes()
 	}
 	fn(v)
+	delta := int64(x.cfg.Size(v) - before)
+	gen.bytes.Add(delta)
+	x.bytes.Add(delta)
 	sh.mu.Unlock()
 	if ok {
 		return
@@ -215,12 +233,18 @@ func (x *LSH[V]) Update(fp uint64, at time.Time, fn func(v *V)) {
 	}
 }
 
+// entryBytes is what a value costs besides its Size: an entry in each
+// band's slot and in its generation's map.
+func (x *LSH[V]) entryBytes() int {
+	return len(x.bands)*int(unsafe.Sizeof(lshEntry{})) + 32
+}
+
 // makeRoom drops the oldest kept generation if it is older than g, and
 // reports whether there is room for a new value afterwards.
 func (x *LSH[V]) makeRoom(g int64) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for x.count.Load() >= int64(x.cfg.MaxEntries) {
+	for x.bytes.Load() >= x.cfg.MaxBytes {
 		oldest := g
 		for k := range x.gens {
 			oldest = min(oldest, k)
@@ -238,13 +262,14 @@ func (x *LSH[V]) makeRoom(g int64) bool {
 // LSHStats describes an index's bound.
 type LSHStats struct {
 	Entries int64  // values kept
-	Dropped uint64 // generations dropped early to stay within MaxEntries
-	Refused uint64 // new fingerprints not indexed to stay within MaxEntries
+	Bytes   int64  // their bytes, as MaxBytes counts them
+	Dropped uint64 // generations dropped early to stay within MaxBytes
+	Refused uint64 // new fingerprints not indexed to stay within MaxBytes
 }
 
 // Stats reports the index's size and what its bound cost.
 func (x *LSH[V]) Stats() LSHStats {
-	return LSHStats{Entries: x.count.Load(), Dropped: x.dropped.Load(), Refused: x.refused.Load()}
+	return LSHStats{Entries: x.count.Load(), Bytes: x.bytes.Load(), Dropped: x.dropped.Load(), Refused: x.refused.Load()}
 }
 
 type lshCand struct {
@@ -338,11 +363,13 @@ func (x *LSH[V]) Expire(before time.Time) {
 	x.dropExpired()
 	// Re-count: a value added to a generation while it was being dropped
 	// was counted but is gone.
-	var n int64
+	var n, b int64
 	for _, gen := range x.gens {
 		n += gen.n.Load()
+		b += gen.bytes.Load()
 	}
 	x.count.Store(n)
+	x.bytes.Store(b)
 	live := x.liveFrom()
 	x.mu.Unlock()
 	const chunk = 4096

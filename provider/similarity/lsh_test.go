@@ -23,7 +23,7 @@ func flipBits(x uint64, r *rand.Rand, k int) uint64 {
 
 func TestLSHFindsWithinGuarantee(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	for _, cfg := range []LSHConfig{
+	for _, cfg := range []LSHConfig[lshTestVal]{
 		{Bands: 4, Span: 10 * time.Minute, Keep: 7},
 		{Bands: 4, ProbeBands: 1, Span: 10 * time.Minute, Keep: 7},
 		{Bands: 4, ProbeBands: 3, Span: 10 * time.Minute, Keep: 7},
@@ -60,7 +60,7 @@ func TestLSHFindsWithinGuarantee(t *testing.T) {
 
 func TestLSHExpiryAndWindow(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	x, _ := NewLSH[lshTestVal](LSHConfig{Bands: 4, Span: 10 * time.Minute, Keep: 7})
+	x, _ := NewLSH(LSHConfig[lshTestVal]{Bands: 4, Span: 10 * time.Minute, Keep: 7})
 	x.Update(42, t0, func(v *lshTestVal) { v.n++ })
 	x.Update(42, t0.Add(time.Minute), func(v *lshTestVal) { v.n++ })
 	count := func(now time.Time, window time.Duration) int {
@@ -92,7 +92,7 @@ func TestLSHExpiryAndWindow(t *testing.T) {
 
 func TestLSHConcurrent(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	x, _ := NewLSH[lshTestVal](LSHConfig{Bands: 4, ProbeBands: 4, Span: time.Minute, Keep: 5})
+	x, _ := NewLSH(LSHConfig[lshTestVal]{Bands: 4, ProbeBands: 4, Span: time.Minute, Keep: 5})
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -111,10 +111,10 @@ func TestLSHConcurrent(t *testing.T) {
 }
 
 func TestNewLSHRejectsBadConfig(t *testing.T) {
-	if _, err := NewLSH[int](LSHConfig{Bands: 2, Span: time.Minute, Keep: 1}); err == nil {
+	if _, err := NewLSH(LSHConfig[int]{Bands: 2, Span: time.Minute, Keep: 1}); err == nil {
 		t.Fatal("want error")
 	}
-	if _, err := NewLSH[int](LSHConfig{Bands: 4, Keep: 1}); err == nil {
+	if _, err := NewLSH(LSHConfig[int]{Bands: 4, Keep: 1}); err == nil {
 		t.Fatal("want error")
 	}
 }
@@ -123,7 +123,7 @@ func TestNewLSHRejectsBadConfig(t *testing.T) {
 // bits over the bands in every possible way and checks each is found.
 func TestLSHWorstCasePlacements(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	for _, cfg := range []LSHConfig{
+	for _, cfg := range []LSHConfig[lshTestVal]{
 		{Bands: 4, ProbeBands: 1, Span: time.Hour, Keep: 2},
 		{Bands: 4, ProbeBands: 3, Span: time.Hour, Keep: 2},
 		{Bands: 5, ProbeBands: 4, Span: time.Hour, Keep: 2},
@@ -160,12 +160,14 @@ func TestLSHWorstCasePlacements(t *testing.T) {
 	}
 }
 
-// TestLSHMaxEntries: a full index drops its oldest generation to make room,
+// TestLSHMaxBytes: a full index drops its oldest generation to make room,
 // refuses new fingerprints when only the newest generation is left (values
 // already there still update), and its count stays exact.
-func TestLSHMaxEntries(t *testing.T) {
+func TestLSHMaxBytes(t *testing.T) {
 	t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
-	x, err := NewLSH[lshTestVal](LSHConfig{Bands: 4, Span: 10 * time.Minute, Keep: 7, MaxEntries: 100})
+	// 104 bytes a value plus 96 for its band and map entries: room for 100.
+	x, err := NewLSH(LSHConfig[lshTestVal]{Bands: 4, Span: 10 * time.Minute, Keep: 7, MaxBytes: 100 * 200,
+		Size: func(*lshTestVal) int { return 104 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +182,7 @@ func TestLSHMaxEntries(t *testing.T) {
 		}
 	}
 	st := x.Stats()
-	if st.Entries > 100 || st.Dropped != 2 || st.Refused != 0 || int(st.Entries) != x.Len() {
+	if st.Entries > 100 || st.Bytes != st.Entries*200 || st.Dropped != 2 || st.Refused != 0 || int(st.Entries) != x.Len() {
 		t.Fatalf("after three generations of 60: %+v, len %d", st, x.Len())
 	}
 	if found(1, t0) || found(1001, t0) || !found(2001, t0.Add(20*time.Minute)) {
@@ -202,7 +204,7 @@ func TestLSHMaxEntries(t *testing.T) {
 		t.Fatalf("no room made for a new generation: %+v", x.Stats())
 	}
 	x.Expire(t0.Add(-time.Hour))
-	if st := x.Stats(); int(st.Entries) != x.Len() {
-		t.Fatalf("count %d, held %d", st.Entries, x.Len())
+	if st := x.Stats(); int(st.Entries) != x.Len() || st.Bytes != st.Entries*200 {
+		t.Fatalf("count %d (%d bytes), held %d", st.Entries, st.Bytes, x.Len())
 	}
 }
