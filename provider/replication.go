@@ -147,36 +147,80 @@ func (s *Service) observe(checkID, serverID string, raw []byte, at time.Time, de
 
 // idSet remembers the most recent ids (a bounded ring), so a check is
 // observed once even if it arrives by notification and by catch-up. It
-// keeps 64-bit keyed hashes of the ids, not the ids, in storage allocated
-// up front, so its memory is fixed from the start (a false "seen" needs a
-// 64-bit collision among the ids kept).
+// keeps 64-bit keyed hashes of the ids in a ring and an open-addressing
+// table, both allocated at start and never grown: a Go map with a steady
+// stream of deletes and inserts grows to several times its size, and this
+// set sees one of each per check. A false "seen" needs a 64-bit collision
+// among the ids kept.
 type idSet struct {
-	mu   sync.Mutex
-	seed maphash.Seed
-	m    map[uint64]struct{}
-	ring []uint64
-	next int
+	mu    sync.Mutex
+	seed  maphash.Seed
+	table []uint64 // linear probing; 0 is an empty slot
+	mask  uint64
+	ring  []uint64
+	next  int
 }
 
 func newIDSet(n int) *idSet {
-	return &idSet{seed: maphash.MakeSeed(), m: make(map[uint64]struct{}, n), ring: make([]uint64, n)}
+	size := 1
+	for size < 2*n {
+		size <<= 1
+	}
+	return &idSet{seed: maphash.MakeSeed(), table: make([]uint64, size), mask: uint64(size - 1), ring: make([]uint64, n)}
 }
 
 // add records id and reports whether it was new.
 func (s *idSet) add(id string) bool {
-	h := maphash.String(s.seed, id) | 1 // 0 marks an empty ring slot
+	h := maphash.String(s.seed, id) | 1 // never 0, the empty mark
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[h]; ok {
-		return false
+	i := h & s.mask
+	for ; s.table[i] != 0; i = (i + 1) & s.mask {
+		if s.table[i] == h {
+			return false
+		}
 	}
 	if old := s.ring[s.next]; old != 0 {
-		delete(s.m, old)
+		s.remove(old)
+		// The removal may have moved entries into the probe path: find
+		// the free slot again.
+		for i = h & s.mask; s.table[i] != 0; i = (i + 1) & s.mask {
+		}
 	}
+	s.table[i] = h
 	s.ring[s.next] = h
 	s.next = (s.next + 1) % len(s.ring)
-	s.m[h] = struct{}{}
 	return true
+}
+
+// remove deletes h from the table, moving later entries of its probe run
+// back so that every entry stays reachable from its home slot (deletion
+// without tombstones, Knuth's algorithm R).
+func (s *idSet) remove(h uint64) {
+	i := h & s.mask
+	for s.table[i] != h {
+		if s.table[i] == 0 {
+			return
+		}
+		i = (i + 1) & s.mask
+	}
+	for j := i; ; {
+		s.table[i] = 0
+		for {
+			j = (j + 1) & s.mask
+			if s.table[j] == 0 {
+				return
+			}
+			home := s.table[j] & s.mask
+			// Move table[j] into the hole at i unless its home lies
+			// cyclically in (i, j].
+			if (i <= j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+				break
+			}
+		}
+		s.table[i] = s.table[j]
+		i = j
+	}
 }
 
 // pendingNotes holds ids stored since the last announcement.

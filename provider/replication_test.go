@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -26,7 +27,47 @@ func TestIDSet(t *testing.T) {
 	if !s.add("a") {
 		t.Fatal("an id 200 adds old is still remembered")
 	}
-	if len(s.m) != 100 {
-		t.Fatalf("%d ids held, want 100", len(s.m))
+	held := 0
+	for _, h := range s.table {
+		if h != 0 {
+			held++
+		}
+	}
+	if held != 100 {
+		t.Fatalf("%d ids held, want 100", held)
+	}
+}
+
+// TestIDSetMatchesMap: under a long stream of ids, with repeats, the set
+// answers exactly as a map of the last n ids would, and holds n ids.
+func TestIDSetMatchesMap(t *testing.T) {
+	const n = 1000
+	s := newIDSet(n)
+	ref := map[string]bool{}
+	var ring []string
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 200_000 {
+		id := fmt.Sprint(r.IntN(5 * n)) // about a fifth are repeats of a kept id
+		want := !ref[id]
+		if got := s.add(id); got != want {
+			t.Fatalf("step %d, id %s: new = %v, want %v", i, id, got, want)
+		}
+		if want {
+			ref[id] = true
+			ring = append(ring, id)
+			if len(ring) > n {
+				delete(ref, ring[0])
+				ring = ring[1:]
+			}
+		}
+	}
+	held := 0
+	for _, h := range s.table {
+		if h != 0 {
+			held++
+		}
+	}
+	if held != n {
+		t.Fatalf("%d ids held, want %d", held, n)
 	}
 }
