@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -26,9 +25,7 @@ type CheckWriter struct {
 	// that the loop would not drain.
 	mu     sync.RWMutex
 	closed bool
-	// stmts caches the INSERT statement of each batch size.
-	stmtMu sync.Mutex
-	stmts  map[int]string
+	rows   rowsInsert
 }
 
 type pendingCheck struct {
@@ -52,7 +49,8 @@ func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 		maxDelay = 2 * time.Millisecond
 	}
 	w := &CheckWriter{db: db, maxBatch: maxBatch, maxDelay: maxDelay,
-		in: make(chan *pendingCheck, maxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
+		rows: rowsInsert{head: "INSERT INTO checks (" + checkColumns + ") VALUES ", cols: checkColumnCount},
+		in:   make(chan *pendingCheck, maxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
 	flushers := 2
 	if db.Dialect == "sqlite" {
 		flushers = 1 // one writer at a time anyway
@@ -176,41 +174,9 @@ func (w *CheckWriter) insert(ctx context.Context, batch []*pendingCheck) error {
 		args = append(args, c.ID, c.ServerID, c.Gate, c.Decision, c.Score, c.Reasons, c.CampaignID, c.Features,
 			c.SubjectKey, c.CreatedAt, c.Verdict, c.Note, c.VerdictAt, c.Erased)
 	}
-	query := w.statement(len(batch))
+	query := w.rows.statement(w.db, len(batch))
 	start := time.Now()
 	_, err = pool.ExecContext(ctx, query, args...)
 	w.db.Logger.Trace(ctx, start, func() (string, int64) { return "insert checks", int64(len(batch)) }, err)
 	return err
-}
-
-// statement returns the INSERT for n rows, built once per batch size.
-func (w *CheckWriter) statement(n int) string {
-	w.stmtMu.Lock()
-	defer w.stmtMu.Unlock()
-	if w.stmts == nil {
-		w.stmts = map[int]string{}
-	}
-	if q, ok := w.stmts[n]; ok {
-		return q
-	}
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO checks (" + checkColumns + ") VALUES ")
-	arg := 0
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteByte('(')
-		for j := range checkColumnCount {
-			if j > 0 {
-				sb.WriteByte(',')
-			}
-			arg++
-			w.db.bindVar(&sb, arg)
-		}
-		sb.WriteByte(')')
-	}
-	q := sb.String()
-	w.stmts[n] = q
-	return q
 }

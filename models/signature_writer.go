@@ -22,9 +22,7 @@ type SignatureRecorder struct {
 	closed   bool
 	stop     chan struct{}
 	done     chan struct{}
-	// stmts caches the INSERT statement of each batch size.
-	stmtMu sync.Mutex
-	stmts  map[int]string
+	rows     rowsInsert
 }
 
 type pendingSig struct {
@@ -43,6 +41,8 @@ type result struct {
 // database more per signature, and the wait was no shorter).
 func NewSignatureRecorder(db *DB) *SignatureRecorder {
 	r := &SignatureRecorder{db: db, in: make(chan *pendingSig, 1024), maxBatch: 256, maxDelay: time.Millisecond,
+		rows: rowsInsert{head: "INSERT INTO seen_signatures (key, expires_at) VALUES ", cols: 2,
+			tail: " ON CONFLICT DO NOTHING RETURNING key"},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go func() { r.loop(); close(r.done) }()
 	return r
@@ -160,7 +160,7 @@ func (r *SignatureRecorder) insert(ctx context.Context, n int, args []any) (map[
 		return nil, err
 	}
 	start := time.Now()
-	rows, err := pool.QueryContext(ctx, r.statement(n), args...)
+	rows, err := pool.QueryContext(ctx, r.rows.statement(r.db, n), args...)
 	if err != nil {
 		g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", -1 }, err)
 		return nil, err
@@ -177,32 +177,4 @@ func (r *SignatureRecorder) insert(ctx context.Context, n int, args []any) (map[
 	err = rows.Err()
 	g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", int64(len(inserted)) }, err)
 	return inserted, err
-}
-
-// statement returns the INSERT for n signatures, built once per batch size.
-func (r *SignatureRecorder) statement(n int) string {
-	r.stmtMu.Lock()
-	defer r.stmtMu.Unlock()
-	if r.stmts == nil {
-		r.stmts = map[int]string{}
-	}
-	if q, ok := r.stmts[n]; ok {
-		return q
-	}
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO seen_signatures (key, expires_at) VALUES ")
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		sb.WriteByte('(')
-		r.db.bindVar(&sb, 2*i+1)
-		sb.WriteByte(',')
-		r.db.bindVar(&sb, 2*i+2)
-		sb.WriteByte(')')
-	}
-	sb.WriteString(" ON CONFLICT DO NOTHING RETURNING key")
-	q := sb.String()
-	r.stmts[n] = q
-	return q
 }
