@@ -116,19 +116,19 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 // BREAKWATER_ENGINE_MEMORY has cost (evicted keys, dropped generations:
 // both mean shorter windows than configured).
 type engineCollector struct {
-	svc interface {
-		EngineStats() screening.Stats
-		CampaignStats() (campaigns.Stats, bool)
-	}
+	svc                                      engineStatser
 	series, seriesBytes, evictions           *prometheus.Desc
 	indexEntries, indexDropped, indexRefused *prometheus.Desc
 	candidates, candEvicted                  *prometheus.Desc
 }
 
-func newEngineCollector(svc interface {
+// engineStatser is what the collector reads (the provider's Service).
+type engineStatser interface {
 	EngineStats() screening.Stats
 	CampaignStats() (campaigns.Stats, bool)
-}) *engineCollector {
+}
+
+func newEngineCollector(svc engineStatser) *engineCollector {
 	index := []string{"index"}
 	return &engineCollector{svc: svc,
 		candidates: prometheus.NewDesc("breakwater_campaign_candidates", "Candidate clusters the campaign tracker holds, by kind.", []string{"kind"}, nil),

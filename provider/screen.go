@@ -185,7 +185,7 @@ func (s *Service) EraseEmail(ctx context.Context, email string) (int64, error) {
 // have been sent as "alice" or as "alice@<the server's domain>"; both are
 // the same person, so both forms are looked for whichever is given.
 func (s *Service) EraseAccount(ctx context.Context, serverID, acct string) (int64, error) {
-	name := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(acct), "@"))
+	name := accountName(acct)
 	forms := []string{name}
 	if srv, err := s.db.GetServer(ctx, serverID); err == nil && srv.Domain != "" {
 		domain := strings.ToLower(srv.Domain)
@@ -207,7 +207,13 @@ func (s *Service) EraseAccount(ctx context.Context, serverID, acct string) (int6
 func emailSubject(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 func accountSubject(serverID, acct string) string {
-	return strings.ToLower(serverID + "|" + strings.TrimPrefix(strings.TrimSpace(acct), "@"))
+	return strings.ToLower(serverID) + "|" + accountName(acct)
+}
+
+// accountName is an acct as subjects compare it: trimmed, without a leading
+// "@", lower case.
+func accountName(acct string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(acct), "@"))
 }
 
 // RecordFeedback stores a moderator's verdict and lets the engine learn from

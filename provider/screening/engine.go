@@ -282,13 +282,7 @@ type Stats struct {
 func (e *Engine) Stats() Stats {
 	st := Stats{SeriesEvictions: e.win.evictions.Load(),
 		Text: e.text.Stats(), Media: e.media.Stats(), Reasons: e.reasons.Stats()}
-	for i := range e.win.shards {
-		sh := &e.win.shards[i]
-		sh.mu.Lock()
-		st.Series += len(sh.m)
-		st.SeriesBytes += int64(sh.bytes)
-		sh.mu.Unlock()
-	}
+	st.Series, st.SeriesBytes = e.win.totals()
 	return st
 }
 

@@ -202,6 +202,19 @@ func newWindows(budget int64) *windows {
 	return w
 }
 
+// totals counts the series held and the estimated bytes of the evictable
+// ones.
+func (w *windows) totals() (series int, bytes int64) {
+	for i := range w.shards {
+		sh := &w.shards[i]
+		sh.mu.Lock()
+		series += len(sh.m)
+		bytes += int64(sh.bytes)
+		sh.mu.Unlock()
+	}
+	return series, bytes
+}
+
 // evict drops least recently seen evictable series until the shard is
 // within budget; the caller holds sh.mu. keep is never evicted.
 func (w *windows) evict(sh *windowShard, keep signals.Key) {
