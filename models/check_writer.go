@@ -49,7 +49,7 @@ func NewCheckWriter(db *DB, maxBatch int, maxDelay time.Duration) *CheckWriter {
 		maxDelay = 2 * time.Millisecond
 	}
 	w := &CheckWriter{db: db, maxBatch: maxBatch, maxDelay: maxDelay,
-		rows: rowsInsert{head: "INSERT INTO checks (" + checkColumns + ") VALUES ", cols: checkColumnCount},
+		rows: rowsInsert{table: "checks", cols: checkColumns, pgTypes: checkColumnTypes},
 		in:   make(chan *pendingCheck, maxBatch*4), stop: make(chan struct{}), done: make(chan struct{})}
 	flushers := 2
 	if db.Dialect == "sqlite" {
@@ -151,12 +151,15 @@ func (w *CheckWriter) flush(batch []*pendingCheck) {
 
 // checkColumns are the columns of checks in the order insert binds them:
 // every column, as gorm's Create of a Check writes them.
-const checkColumns = "id, server_id, gate, decision, score, reasons, campaign_id, features, subject_key, created_at, verdict, note, verdict_at, erased"
+var checkColumns = []string{"id", "server_id", "gate", "decision", "score", "reasons", "campaign_id", "features",
+	"subject_key", "created_at", "verdict", "note", "verdict_at", "erased"}
 
-const checkColumnCount = 14
+// checkColumnTypes are their PostgreSQL types for the unnest form.
+var checkColumnTypes = []string{"text", "text", "text", "text", "bigint", "text", "text", "text",
+	"text", "timestamptz", "text", "text", "timestamptz", "boolean"}
 
-// insert writes a batch in one multi-row INSERT, built by hand and sent on
-// the database/sql pool: gorm's Create reflected over every field of every
+// insert writes a batch in one statement, built by hand and sent on the
+// database/sql pool: gorm's Create reflected over every field of every
 // row, which under load cost the service more CPU than driving the
 // database did. TestCheckWriterStoresWhatInsertCheckStores keeps the two
 // writing the same columns in the same form.
@@ -165,18 +168,47 @@ func (w *CheckWriter) insert(ctx context.Context, batch []*pendingCheck) error {
 	if err != nil {
 		return err
 	}
-	args := make([]any, 0, len(batch)*checkColumnCount)
 	for _, p := range batch {
-		c := p.c
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = w.db.NowFunc() // as gorm's autoCreateTime would
+		if p.c.CreatedAt.IsZero() {
+			p.c.CreatedAt = w.db.NowFunc() // as gorm's autoCreateTime would
 		}
-		args = append(args, c.ID, c.ServerID, c.Gate, c.Decision, c.Score, c.Reasons, c.CampaignID, c.Features,
-			c.SubjectKey, c.CreatedAt, c.Verdict, c.Note, c.VerdictAt, c.Erased)
+	}
+	var args []any
+	if w.db.Dialect == "postgres" {
+		args = checkArrays(batch)
+	} else {
+		args = make([]any, 0, len(batch)*len(checkColumns))
+		for _, p := range batch {
+			c := p.c
+			args = append(args, c.ID, c.ServerID, c.Gate, c.Decision, c.Score, c.Reasons, c.CampaignID, c.Features,
+				c.SubjectKey, c.CreatedAt, c.Verdict, c.Note, c.VerdictAt, c.Erased)
+		}
 	}
 	query := w.rows.statement(w.db, len(batch))
 	start := time.Now()
 	_, err = pool.ExecContext(ctx, query, args...)
 	w.db.Logger.Trace(ctx, start, func() (string, int64) { return "insert checks", int64(len(batch)) }, err)
 	return err
+}
+
+// checkArrays are a batch's columns as arrays, in checkColumns' order.
+func checkArrays(batch []*pendingCheck) []any {
+	n := len(batch)
+	var text [10][]string // the text columns, in checkColumns' order
+	for i := range text {
+		text[i] = make([]string, n)
+	}
+	scores := make([]int, n)
+	created := make([]time.Time, n)
+	verdictAt := make([]*time.Time, n)
+	erased := make([]bool, n)
+	for i, p := range batch {
+		c := p.c
+		text[0][i], text[1][i], text[2][i], text[3][i] = c.ID, c.ServerID, c.Gate, c.Decision
+		text[4][i], text[5][i], text[6][i], text[7][i] = c.Reasons, c.CampaignID, c.Features, c.SubjectKey
+		text[8][i], text[9][i] = c.Verdict, c.Note
+		scores[i], created[i], verdictAt[i], erased[i] = c.Score, c.CreatedAt, c.VerdictAt, c.Erased
+	}
+	return []any{text[0], text[1], text[2], text[3], scores, text[4], text[5], text[6], text[7], created,
+		text[8], text[9], verdictAt, erased}
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -122,17 +121,6 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		out.async = async
 	}
 	return out, nil
-}
-
-// bindVar writes the placeholder of the n-th (1-based) argument of a
-// hand-built statement: $n on PostgreSQL, ? on SQLite.
-func (d *DB) bindVar(sb *strings.Builder, n int) {
-	if d.Dialect == "postgres" {
-		sb.WriteByte('$')
-		sb.WriteString(strconv.Itoa(n))
-		return
-	}
-	sb.WriteByte('?')
 }
 
 // Close releases the connection pools.

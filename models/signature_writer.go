@@ -41,8 +41,8 @@ type result struct {
 // database more per signature, and the wait was no shorter).
 func NewSignatureRecorder(db *DB) *SignatureRecorder {
 	r := &SignatureRecorder{db: db, in: make(chan *pendingSig, 1024), maxBatch: 256, maxDelay: time.Millisecond,
-		rows: rowsInsert{head: "INSERT INTO seen_signatures (key, expires_at) VALUES ", cols: 2,
-			tail: " ON CONFLICT DO NOTHING RETURNING key"},
+		rows: rowsInsert{table: "seen_signatures", cols: []string{"key", "expires_at"},
+			pgTypes: []string{"text", "timestamptz"}, tail: " ON CONFLICT DO NOTHING RETURNING key"},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go func() { r.loop(); close(r.done) }()
 	return r
@@ -129,9 +129,18 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 	// overlapping keys then wait on each other in one order and cannot
 	// deadlock.
 	slices.SortFunc(uniq, func(a, b *pendingSig) int { return strings.Compare(a.key, b.key) })
-	args := make([]any, 0, 2*len(uniq))
-	for _, p := range uniq {
-		args = append(args, p.key, p.expires)
+	var args []any
+	if r.db.Dialect == "postgres" {
+		keys, expires := make([]string, len(uniq)), make([]time.Time, len(uniq))
+		for i, p := range uniq {
+			keys[i], expires[i] = p.key, p.expires
+		}
+		args = []any{keys, expires}
+	} else {
+		args = make([]any, 0, 2*len(uniq))
+		for _, p := range uniq {
+			args = append(args, p.key, p.expires)
+		}
 	}
 	inserted, err := r.insert(ctx, len(uniq), args)
 	if err != nil {
