@@ -52,7 +52,9 @@ func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *sig
 	in.Policy = &cp.view
 	in.Lists = e.lists
 	in.Campaigns = e.campaignLookup()
-	st := checkState{e: e, now: now}
+	// One conversion to the interface per check: converting the struct
+	// value at each signal call allocated a copy every time.
+	var st signals.State = &checkState{e: e, now: now}
 	learned := e.learn.multipliers(serverID, e)
 
 	var hits []signals.WeightedHit

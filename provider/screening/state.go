@@ -22,25 +22,25 @@ type checkState struct {
 	now time.Time
 }
 
-var _ signals.State = checkState{}
+var _ signals.State = (*checkState)(nil)
 
-func (c checkState) Count(k signals.Key, window time.Duration) int {
+func (c *checkState) Count(k signals.Key, window time.Duration) int {
 	return c.e.win.count(k, c.now, window)
 }
 
-func (c checkState) Baseline(k signals.Key, spec signals.BaselineSpec) (float64, bool) {
+func (c *checkState) Baseline(k signals.Key, spec signals.BaselineSpec) (float64, bool) {
 	return c.e.win.baseline(k, spec, c.now, c.e.retention)
 }
 
-func (c checkState) Distinct(k signals.Key, set signals.Set, window time.Duration) int {
+func (c *checkState) Distinct(k signals.Key, set signals.Set, window time.Duration) int {
 	return c.e.win.distinct(k, set, c.now, window)
 }
 
-func (c checkState) SeenBetween(k signals.Key, from, to time.Time) bool {
+func (c *checkState) SeenBetween(k signals.Key, from, to time.Time) bool {
 	return c.e.win.seenBetween(k, from, to)
 }
 
-func (c checkState) near(x interface {
+func (c *checkState) near(x interface {
 	Near(uint64, int, time.Time, time.Time, func(uint64, *spreadRec) bool) int
 }, fp uint64, maxDist int, window time.Duration, u *union) {
 	since := c.now.Add(-window)
@@ -51,19 +51,19 @@ func (c checkState) near(x interface {
 	})
 }
 
-func (c checkState) NearText(fp uint64, maxDist int, window time.Duration) signals.Spread {
+func (c *checkState) NearText(fp uint64, maxDist int, window time.Duration) signals.Spread {
 	var u union
 	c.near(c.e.text, fp, maxDist, min(window, textWindow), &u)
 	return u.spread()
 }
 
-func (c checkState) NearReason(fp uint64, maxDist int, window time.Duration) signals.Spread {
+func (c *checkState) NearReason(fp uint64, maxDist int, window time.Duration) signals.Spread {
 	var u union
 	c.near(c.e.reasons, fp, maxDist, min(window, reasonWindow), &u)
 	return u.spread()
 }
 
-func (c checkState) NearMedia(keys, phashes []uint64, maxDist int, window time.Duration) signals.Spread {
+func (c *checkState) NearMedia(keys, phashes []uint64, maxDist int, window time.Duration) signals.Spread {
 	var u union
 	window = min(window, mediaWindow)
 	since, until := c.now.Add(-window).Unix(), c.now.Unix()
@@ -79,10 +79,10 @@ func (c checkState) NearMedia(keys, phashes []uint64, maxDist int, window time.D
 	return u.spread()
 }
 
-func (c checkState) LookupMX(ctx context.Context, domain string) signals.MXResult {
+func (c *checkState) LookupMX(ctx context.Context, domain string) signals.MXResult {
 	return c.e.lookupMX(ctx, domain)
 }
 
-func (c checkState) Classify(tokenIDs []uint32) (float64, bool) {
+func (c *checkState) Classify(tokenIDs []uint32) (float64, bool) {
 	return c.e.nb.classify(tokenIDs)
 }
