@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/provider/signals"
+	"github.com/breakwater-fasp/breakwater/provider/similarity"
 )
 
 // Observe replays a persisted check (its Features, the Outcome's At and
@@ -66,9 +67,7 @@ func (e *Engine) record(serverID string, f *Features, at time.Time) {
 	}
 }
 
-func (e *Engine) updateSpread(x interface {
-	Update(uint64, time.Time, func(*spreadRec))
-}, fp uint64, at time.Time, account, server uint64, fresh bool) {
+func (e *Engine) updateSpread(x *similarity.LSH[spreadRec], fp uint64, at time.Time, account, server uint64, fresh bool) {
 	sec := at.Unix()
 	x.Update(fp, at, func(v *spreadRec) {
 		if account != 0 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/provider/signals"
+	"github.com/breakwater-fasp/breakwater/provider/similarity"
 )
 
 // Near-duplicate indexes keep this much history; signals asking for longer
@@ -40,9 +41,10 @@ func (c *checkState) SeenBetween(k signals.Key, from, to time.Time) bool {
 	return c.e.win.seenBetween(k, from, to)
 }
 
-func (c *checkState) near(x interface {
-	Near(uint64, int, time.Time, time.Time, func(uint64, *spreadRec) bool) int
-}, fp uint64, maxDist int, window time.Duration, u *union) {
+// near adds the members of the index's fingerprints within maxDist of fp
+// to u. x is the concrete index type, not an interface, so that the
+// callback and u stay on the stack.
+func (c *checkState) near(x *similarity.LSH[spreadRec], fp uint64, maxDist int, window time.Duration, u *union) {
 	since := c.now.Add(-window)
 	s, t := since.Unix(), c.now.Unix()
 	x.Near(fp, maxDist, since, c.now, func(_ uint64, v *spreadRec) bool {

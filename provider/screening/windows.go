@@ -461,42 +461,53 @@ func (w *windows) prune(now time.Time, retention time.Duration) {
 }
 
 // union collects distinct members across several sets, each side capped at
-// signals.MaxDistinct.
+// signals.MaxDistinct. Its sets are fixed arrays, so a union on the stack
+// allocates nothing.
 type union struct {
-	accounts []uint64
-	fresh    []uint64
-	servers  []uint64
+	accounts cappedSet
+	fresh    cappedSet
+	servers  cappedSet
 }
 
-func addCapped(dst []uint64, k uint64) []uint64 {
-	if len(dst) >= signals.MaxDistinct || slices.Contains(dst, k) {
-		return dst
-	}
-	return append(dst, k)
+// cappedSet is a set of at most signals.MaxDistinct keys, in insertion
+// order.
+type cappedSet struct {
+	n    int
+	keys [signals.MaxDistinct]uint64
 }
+
+func (s *cappedSet) add(k uint64) {
+	if s.n >= len(s.keys) || slices.Contains(s.keys[:s.n], k) {
+		return
+	}
+	s.keys[s.n] = k
+	s.n++
+}
+
+func (s *cappedSet) full() bool { return s.n >= len(s.keys) }
 
 func (u *union) addSets(accounts, servers *memberSet, since, until int64) {
 	for _, m := range accounts.m {
 		if m.last >= since && m.last <= until {
-			u.accounts = addCapped(u.accounts, m.key)
+			u.accounts.add(m.key)
 			if m.fresh {
-				u.fresh = addCapped(u.fresh, m.key)
+				u.fresh.add(m.key)
 			}
 		}
 	}
 	for _, m := range servers.m {
 		if m.last >= since && m.last <= until {
-			u.servers = addCapped(u.servers, m.key)
+			u.servers.add(m.key)
 		}
 	}
 }
 
 func (u *union) full() bool {
-	return len(u.accounts) >= signals.MaxDistinct && len(u.fresh) >= signals.MaxDistinct && len(u.servers) >= signals.MaxDistinct
+	return u.accounts.full() && u.fresh.full() && u.servers.full()
 }
 
 func (u *union) spread() signals.Spread {
-	return signals.Spread{Accounts: len(u.accounts), Servers: len(u.servers), FreshAccounts: len(u.fresh)}
+	return signals.Spread{Accounts: u.accounts.n, Servers: u.servers.n, FreshAccounts: u.fresh.n}
 }
 
 // spreadRec is the value kept per fingerprint in the LSH indexes.
