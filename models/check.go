@@ -12,7 +12,7 @@ type Check struct {
 	Decision   string `gorm:"size:16;not null"`
 	Score      int
 	Reasons    string    `gorm:"type:text"`
-	CampaignID string    `gorm:"size:32;index"`
+	CampaignID string    `gorm:"size:32"` // not indexed: nothing looks checks up by campaign (see migration 5)
 	Features   string    `gorm:"type:text"`
 	SubjectKey string    `gorm:"size:64;index"`
 	CreatedAt  time.Time `gorm:"not null;index:idx_checks_server_created,priority:2;index"`
