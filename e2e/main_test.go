@@ -194,9 +194,19 @@ func serve(t testing.TB, name string, e env, addr string) *proc {
 		t.Fatal("serve needs BREAKWATER_PUBLIC_URL in its environment (the operator commands beside it need the same)")
 	}
 	e = e.with("BREAKWATER_LISTEN", addr)
-	p := &proc{t: t, name: name, URL: "http://" + addr, Logs: &logBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary, "serve") //nolint:gosec // the binary this test built
-	p.cmd.Env = e.list()
+	cmd := exec.Command(binary, "serve") //nolint:gosec // the binary this test built
+	cmd.Env = e.list()
+	p := startProc(t, name, cmd, "http://"+addr)
+	p.waitReady(30 * time.Second)
+	return p
+}
+
+// startProc starts cmd, a service that will listen at url, collecting its
+// output. The process is killed when the test ends, and its logs shown if
+// the test failed.
+func startProc(t testing.TB, name string, cmd *exec.Cmd, url string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, cmd: cmd, URL: url, Logs: &logBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.Logs, p.Logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -211,7 +221,6 @@ func serve(t testing.TB, name string, e env, addr string) *proc {
 			t.Logf("--- logs of %s ---\n%s", name, tailString(p.Logs.String(), 6000))
 		}
 	})
-	p.waitReady(30 * time.Second)
 	return p
 }
 
