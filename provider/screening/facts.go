@@ -1,7 +1,6 @@
 package screening
 
 import (
-	"encoding/hex"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -182,7 +181,9 @@ func mentionName(m string) string {
 	if path == "" || host == "" {
 		return strings.ToLower(m)
 	}
-	return strings.ToLower(path + "@" + host)
+	// Lower-casing the parts is the same as lower-casing the joined string
+	// ('@' ends any partial UTF-8 sequence), and allocates only the join.
+	return strings.ToLower(path) + "@" + strings.ToLower(host)
 }
 
 // authorDomain is the server part of a remote author's acct ("user@host"),
@@ -217,15 +218,19 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 
 	doc := similarity.Extract(in.Post.Text)
 	c.Text = similarity.Normalize(doc.Text)
-	c.Tokens = similarity.Tokenize(c.Text)
+	if toks := similarity.AppendTokens(make([]string, 0, tokenCapacity(c.Text)), c.Text); len(toks) > 0 {
+		c.Tokens = toks // else nil, as Tokenize returns
+	}
 	if len(c.Tokens) > maxTokens {
 		c.Tokens = c.Tokens[:maxTokens]
 	}
 	// Each token is hashed once: the hashes feed both the SimHash and the
-	// classifier's token ids.
-	hashes := make([]uint64, len(c.Tokens), len(c.Tokens)+8)
-	for i, t := range c.Tokens {
-		hashes[i] = e.shingles.Sum64(t)
+	// classifier's token ids. They are not kept, so an ordinary post's fit
+	// in a buffer on the stack.
+	var hashBuf [256]uint64
+	hashes := hashBuf[:0]
+	for _, t := range c.Tokens {
+		hashes = append(hashes, e.shingles.Sum64(t))
 	}
 	if len(c.Tokens) >= similarity.MinFingerprintTokens {
 		c.Fingerprint = nonZero(similarity.SimHashOf(hashes))
@@ -234,22 +239,31 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	// Links: from the text and from post.links, absolute http(s) only.
 	seenLink := map[string]bool{}
 	domains := map[string]bool{}
-	for _, l := range slices.Concat(doc.Links, in.Post.Links) {
-		l = strings.TrimSpace(l)
-		host, ok := similarity.LinkHost(l)
-		if !ok || seenLink[l] || len(c.Links) >= maxLinks {
-			continue
+	for _, links := range [...][]string{doc.Links, in.Post.Links} {
+		for _, l := range links {
+			l = strings.TrimSpace(l)
+			host, ok := similarity.LinkHost(l)
+			if !ok || seenLink[l] || len(c.Links) >= maxLinks {
+				continue
+			}
+			if c.Links == nil {
+				c.Links = make([]string, 0, min(len(doc.Links)+len(in.Post.Links), maxLinks))
+			}
+			seenLink[l] = true
+			c.Links = append(c.Links, l)
+			domains[host] = true
 		}
-		seenLink[l] = true
-		c.Links = append(c.Links, l)
-		domains[host] = true
 	}
-	for d := range domains {
-		c.LinkDomains = append(c.LinkDomains, d)
-	}
-	slices.Sort(c.LinkDomains)
-	for _, d := range c.LinkDomains {
-		c.LinkDomainKeys = append(c.LinkDomainKeys, e.linkKey(d))
+	if len(domains) > 0 {
+		c.LinkDomains = make([]string, 0, len(domains))
+		for d := range domains {
+			c.LinkDomains = append(c.LinkDomains, d)
+		}
+		slices.Sort(c.LinkDomains)
+		c.LinkDomainKeys = make([]uint64, len(c.LinkDomains))
+		for i, d := range c.LinkDomains {
+			c.LinkDomainKeys[i] = e.linkKey(d)
+		}
 	}
 
 	// Mentions: the server's list knows who follows; the HTML may name
@@ -285,7 +299,7 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	c.Media = len(in.Post.Media)
 	for _, m := range in.Post.Media {
 		if sha := strings.ToLower(strings.TrimSpace(m.SHA256)); len(sha) == 64 {
-			if _, err := hex.DecodeString(sha); err == nil {
+			if isHex(sha, 64) {
 				k := nonZero(e.keys.Sum64Parts("media", sha))
 				if !slices.Contains(c.MediaKeys, k) {
 					c.MediaKeys = append(c.MediaKeys, k)
@@ -306,18 +320,12 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 		ids = append(ids, tokenID(h))
 	}
 	for _, d := range c.LinkDomains {
-		ids = append(ids, tokenID(e.shingles.Sum64("\x00link:"+d)))
+		ids = append(ids, tokenID(e.linkTokenHash(d)))
 	}
 	slices.Sort(ids)
 	c.TokenIDs = slices.Compact(ids)
 
-	var rule strings.Builder
-	rule.WriteString(c.Text)
-	for _, l := range c.Links {
-		rule.WriteByte('\n')
-		rule.WriteString(strings.ToLower(l))
-	}
-	c.RuleText = rule.String()
+	c.RuleText = ruleText(c.Text, c.Links)
 
 	f.AccountKey = Key64(c.AuthorKey)
 	if !in.Author.Local {
@@ -328,8 +336,10 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	f.Mentions = c.Mentions
 	f.StrangerMentions = c.StrangerMentions
 	f.TextPrint = Key64(c.Fingerprint)
-	f.Tokens = slices.Clone(c.TokenIDs)
-	f.LinkDomains = slices.Clone(c.LinkDomains)
+	// The facts are only read by signals (which must not modify or retain
+	// them), so Features shares their slices rather than copying them.
+	f.Tokens = c.TokenIDs
+	f.LinkDomains = c.LinkDomains
 	for _, k := range c.MediaKeys {
 		f.MediaKeys = append(f.MediaKeys, Key64(k))
 	}
@@ -337,4 +347,41 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 		f.MediaPHashes = append(f.MediaPHashes, Key64(p))
 	}
 	return c, f
+}
+
+// tokenCapacity estimates how many tokens Tokenize finds in normalised
+// text (one per space-separated word, with room for words that split at
+// punctuation), so that the token slice is allocated once.
+func tokenCapacity(text string) int {
+	n := strings.Count(text, " ") + 1
+	return min(n+n/4+4, maxTokens+64)
+}
+
+// linkTokenHash is the shingle hash of "\x00link:" + domain, the
+// classifier's token for a link domain, hashed from a stack buffer instead
+// of a concatenated string.
+func (e *Engine) linkTokenHash(domain string) uint64 {
+	const prefix = "\x00link:"
+	var buf [64]byte
+	return e.shingles.Sum64Bytes(append(append(buf[:0], prefix...), domain...))
+}
+
+// ruleText is what rules match on a post: the normalised text, then each
+// link lower-cased on its own line.
+func ruleText(text string, links []string) string {
+	if len(links) == 0 {
+		return text
+	}
+	n := len(text)
+	for _, l := range links {
+		n += 1 + len(l)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(text)
+	for _, l := range links {
+		b.WriteByte('\n')
+		b.WriteString(strings.ToLower(l))
+	}
+	return b.String()
 }
