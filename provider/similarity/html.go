@@ -59,22 +59,28 @@ func Extract(s string) Doc {
 		seenLink[u] = true
 		d.Links = append(d.Links, u)
 	}
+	addMention := func(m string) {
+		if d.Mentions == nil {
+			d.Mentions = make([]string, 0, 4) // posts rarely mention more
+		}
+		d.Mentions = append(d.Mentions, m)
+	}
 	text.Grow(len(s))
 	closeAnchor := func() {
 		t := strings.TrimSpace(html.UnescapeString(anchorTxt.String()))
 		switch anchor {
 		case anchorMention:
 			if href != "" {
-				d.Mentions = append(d.Mentions, href)
+				addMention(href)
 			} else if t != "" {
-				d.Mentions = append(d.Mentions, t)
+				addMention(t)
 			}
 		case anchorHashtag:
 			tag := strings.ToLower(strings.TrimPrefix(t, "#"))
 			if tag != "" {
 				d.Hashtags = append(d.Hashtags, tag)
 			}
-			text.WriteString(" " + t + " ")
+			writeSpaced(&text, t)
 		case anchorLink:
 			if href != "" && isWebURL(href) {
 				addLink(href)
@@ -82,18 +88,21 @@ func Extract(s string) Doc {
 			// Link text that is itself a URL or a bare domain is the URL
 			// shown to the reader, not prose; other link text is kept.
 			if t != "" && !looksLikeURLText(t) {
-				text.WriteString(" " + t + " ")
+				writeSpaced(&text, t)
 			}
 		}
 		anchor, href = anchorNone, ""
 		anchorTxt.Reset()
 	}
 	writeText := func(seg string) {
-		if anchor != anchorNone {
+		switch {
+		case anchor == anchorMention && href != "":
+			// The mention is its href; its text is not needed.
+		case anchor != anchorNone:
 			anchorTxt.WriteString(seg)
-			return
+		default:
+			text.WriteString(seg)
 		}
-		text.WriteString(seg)
 	}
 	i := 0
 	for i < len(s) {
@@ -156,7 +165,9 @@ func Extract(s string) Doc {
 		case "img":
 			if alt := tag.attr("alt"); alt != "" {
 				// Custom emoji are <img alt=":name:">; keep them as words.
-				writeText(" " + alt + " ")
+				writeText(" ")
+				writeText(alt)
+				writeText(" ")
 			}
 		}
 	}
@@ -165,15 +176,20 @@ func Extract(s string) Doc {
 	}
 	plain := html.UnescapeString(text.String())
 	// Plain-text URLs and @handles come out of the prose too.
+	spans := scanSpans(plain)
+	if len(spans) == 0 {
+		d.Text = plain
+		return d
+	}
 	var out strings.Builder
 	out.Grow(len(plain))
 	last := 0
-	for _, sp := range scanSpans(plain) {
+	for _, sp := range spans {
 		out.WriteString(plain[last:sp.start])
 		out.WriteByte(' ')
 		v := plain[sp.start:sp.end]
 		if sp.mention {
-			d.Mentions = append(d.Mentions, v)
+			addMention(v)
 		} else {
 			addLink(canonicalURLText(v))
 		}
@@ -182,6 +198,14 @@ func Extract(s string) Doc {
 	out.WriteString(plain[last:])
 	d.Text = out.String()
 	return d
+}
+
+// writeSpaced writes t between two spaces, without concatenating them
+// first.
+func writeSpaced(b *strings.Builder, t string) {
+	b.WriteByte(' ')
+	b.WriteString(t)
+	b.WriteByte(' ')
 }
 
 type tagToken struct {
