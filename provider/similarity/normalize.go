@@ -19,9 +19,12 @@ func Normalize(s string) string {
 		return collapseASCII(s)
 	}
 	s = norm.NFKC.String(strings.ToValidUTF8(s, ""))
-	// A cases.Caser keeps state, so each call makes its own.
-	s = cases.Fold().String(s)
-	s = norm.NFKC.String(s)
+	// A cases.Caser keeps state, so each call makes its own. NFKC is
+	// idempotent, so text that folding left unchanged (most scripts
+	// without case) is already in NFKC.
+	if folded := cases.Fold().String(s); folded != s {
+		s = norm.NFKC.String(folded)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space, dropped := false, false

@@ -19,6 +19,10 @@ func isBigramScript(r rune) bool {
 		return false
 	}
 	switch {
+	case r >= 0x3041 && r <= 0x3096, r >= 0x30a1 && r <= 0x30fa, r >= 0x4e00 && r <= 0x9fff:
+		// The common blocks of hiragana, katakana and Han, wholly inside
+		// the tables below (TestBigramFastRanges), without their lookups.
+		return true
 	case unicode.Is(unicode.Han, r), unicode.Is(unicode.Hiragana, r), unicode.Is(unicode.Katakana, r):
 		return true
 	case r == 0x30fc || r == 0x3005 || r == 0x3006 || r == 0xff70: // ー 々 〆 ｰ
@@ -46,6 +50,10 @@ func Tokenize(s string) []string {
 func AppendTokens(dst []string, s string) []string {
 	i := 0
 	for i < len(s) {
+		if c := s[i]; c < utf8.RuneSelf && !isASCIIAlnum(c) {
+			i++ // ASCII punctuation or space (what the default case does)
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case isBigramScript(r):
@@ -74,6 +82,14 @@ func AppendTokens(dst []string, s string) []string {
 			start := i
 			j := i + n
 			for j < len(s) {
+				if c := s[j]; c < utf8.RuneSelf {
+					// ASCII: a word rune exactly when a letter or digit.
+					if !isASCIIAlnum(c) {
+						break
+					}
+					j++
+					continue
+				}
 				r2, n2 := utf8.DecodeRuneInString(s[j:])
 				if !isWordRune(r2) || isBigramScript(r2) {
 					break

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -52,4 +53,19 @@ func FuzzTokenize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The fast ranges in isBigramScript must lie wholly inside the Unicode
+// tables it otherwise consults, so that they change no answer.
+func TestBigramFastRanges(t *testing.T) {
+	for _, rg := range []struct {
+		lo, hi rune
+		table  *unicode.RangeTable
+	}{{0x3041, 0x3096, unicode.Hiragana}, {0x30a1, 0x30fa, unicode.Katakana}, {0x4e00, 0x9fff, unicode.Han}} {
+		for r := rg.lo; r <= rg.hi; r++ {
+			if !unicode.Is(rg.table, r) {
+				t.Fatalf("%U is in a fast range of isBigramScript but not in its table", r)
+			}
+		}
+	}
 }
