@@ -219,7 +219,7 @@ type tagToken struct {
 func (t tagToken) attr(name string) string {
 	s := t.attrs
 	for len(s) > 0 {
-		s = strings.TrimLeft(s, " \t\r\n\f/")
+		s = trimSpaceBytes(s, true)
 		if s == "" {
 			break
 		}
@@ -232,10 +232,10 @@ func (t tagToken) attr(name string) string {
 			continue
 		}
 		key := strings.ToLower(s[:j])
-		s = strings.TrimLeft(s[j:], " \t\r\n\f")
+		s = trimSpaceBytes(s[j:], false)
 		val := ""
 		if strings.HasPrefix(s, "=") {
-			s = strings.TrimLeft(s[1:], " \t\r\n\f")
+			s = trimSpaceBytes(s[1:], false)
 			if s != "" && (s[0] == '"' || s[0] == '\'') {
 				q := s[0]
 				k := strings.IndexByte(s[1:], q)
@@ -257,6 +257,17 @@ func (t tagToken) attr(name string) string {
 		}
 	}
 	return ""
+}
+
+// trimSpaceBytes drops leading HTML space bytes, and slashes too if slash
+// is set: strings.TrimLeft with their set, without building the set on
+// every call.
+func trimSpaceBytes(s string, slash bool) string {
+	i := 0
+	for i < len(s) && (isSpaceByte(s[i]) || slash && s[i] == '/') {
+		i++
+	}
+	return s[i:]
 }
 
 func isSpaceByte(c byte) bool {
@@ -299,27 +310,22 @@ func parseTag(s string, i int) (tagToken, int, bool) {
 		return tagToken{}, 0, false
 	}
 	t.name = strings.ToLower(rest[start:p])
-	// Find the closing '>' outside quotes.
-	var quote byte
+	// Find the closing '>' outside quotes, jumping from quote to quote.
 	q := p
-	for ; q < len(rest); q++ {
-		c := rest[q]
-		if quote != 0 {
-			if c == quote {
-				quote = 0
-			}
-			continue
+	for {
+		k := strings.IndexAny(rest[q:], "\"'>")
+		if k < 0 {
+			return tagToken{}, 0, false
 		}
-		if c == '"' || c == '\'' {
-			quote = c
-			continue
-		}
-		if c == '>' {
+		q += k
+		if rest[q] == '>' {
 			break
 		}
-	}
-	if q >= len(rest) {
-		return tagToken{}, 0, false
+		k = strings.IndexByte(rest[q+1:], rest[q]) // the closing quote
+		if k < 0 {
+			return tagToken{}, 0, false
+		}
+		q += 1 + k + 1
 	}
 	t.attrs = rest[p:q]
 	if strings.HasSuffix(t.attrs, "/") {
