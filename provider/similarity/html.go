@@ -310,22 +310,27 @@ func parseTag(s string, i int) (tagToken, int, bool) {
 		return tagToken{}, 0, false
 	}
 	t.name = strings.ToLower(rest[start:p])
-	// Find the closing '>' outside quotes, jumping from quote to quote.
+	// Find the closing '>' outside quotes.
+	var quote byte
 	q := p
-	for {
-		k := strings.IndexAny(rest[q:], "\"'>")
-		if k < 0 {
-			return tagToken{}, 0, false
+	for ; q < len(rest); q++ {
+		c := rest[q]
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+			continue
 		}
-		q += k
-		if rest[q] == '>' {
+		if c == '"' || c == '\'' {
+			quote = c
+			continue
+		}
+		if c == '>' {
 			break
 		}
-		k = strings.IndexByte(rest[q+1:], rest[q]) // the closing quote
-		if k < 0 {
-			return tagToken{}, 0, false
-		}
-		q += 1 + k + 1
+	}
+	if q >= len(rest) {
+		return tagToken{}, 0, false
 	}
 	t.attrs = rest[p:q]
 	if strings.HasSuffix(t.attrs, "/") {
