@@ -22,8 +22,7 @@ func (e *Engine) ScreenSignup(ctx context.Context, serverID string, p Policy, in
 	now := e.now()
 	facts, f := e.signupFacts(serverID, &in)
 	e.record(serverID, &f, now)
-	input := &signals.Input{Gate: GateSignup, Signup: facts}
-	return e.decide(ctx, serverID, &p, input, f, now)
+	return e.decide(ctx, serverID, &p, signals.Input{Gate: GateSignup, Signup: facts}, f, now)
 }
 
 // ScreenContent screens one post for a server with its policy and records
@@ -32,8 +31,7 @@ func (e *Engine) ScreenContent(ctx context.Context, serverID string, p Policy, i
 	now := e.now()
 	facts, f := e.contentFacts(serverID, &in, now)
 	e.record(serverID, &f, now)
-	input := &signals.Input{Gate: GateContent, Content: facts}
-	return e.decide(ctx, serverID, &p, input, f, now)
+	return e.decide(ctx, serverID, &p, signals.Input{Gate: GateContent, Content: facts}, f, now)
 }
 
 func gateApplies(signalGate, gate string) bool {
@@ -44,17 +42,23 @@ func gateApplies(signalGate, gate string) bool {
 // the server's learned multipliers and the adjusters (wave mode), and maps
 // the score to a decision. The score is the sum of the reasons' (rounded)
 // weights, clamped to 0..100, exactly as the spec defines it.
-func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, in *signals.Input, f Features, now time.Time) Outcome {
+func (e *Engine) decide(ctx context.Context, serverID string, p *Policy, input signals.Input, f Features, now time.Time) Outcome {
 	cp := e.policyFor(serverID, p)
+	// The signals' input and state escape (signals are interfaces); one
+	// allocation holds both, and st is converted to the interface once:
+	// converting a struct value at each signal call allocated every time.
+	chk := &struct {
+		in signals.Input
+		st checkState
+	}{in: input, st: checkState{e: e, now: now}}
+	in := &chk.in
+	var st signals.State = &chk.st
 	in.ServerID = serverID
 	in.ServerKey = e.serverKey(serverID)
 	in.Now = now
 	in.Policy = &cp.view
 	in.Lists = e.lists
 	in.Campaigns = e.campaignLookup()
-	// One conversion to the interface per check: converting the struct
-	// value at each signal call allocated a copy every time.
-	var st signals.State = &checkState{e: e, now: now}
 	learned := e.learn.multipliers(serverID, e)
 
 	var hits []signals.WeightedHit
