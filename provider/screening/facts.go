@@ -239,19 +239,24 @@ func (e *Engine) contentFacts(serverID string, in *ContentInput, now time.Time) 
 	// Links: from the text and from post.links, absolute http(s) only.
 	seenLink := map[string]bool{}
 	domains := map[string]bool{}
-	for _, links := range [...][]string{doc.Links, in.Post.Links} {
-		for _, l := range links {
-			l = strings.TrimSpace(l)
-			host, ok := similarity.LinkHost(l)
-			if !ok || seenLink[l] || len(c.Links) >= maxLinks {
-				continue
-			}
-			if c.Links == nil {
-				c.Links = make([]string, 0, min(len(doc.Links)+len(in.Post.Links), maxLinks))
-			}
-			seenLink[l] = true
-			c.Links = append(c.Links, l)
-			domains[host] = true
+	addLink := func(l, host string) {
+		if seenLink[l] || len(c.Links) >= maxLinks {
+			return
+		}
+		if c.Links == nil {
+			c.Links = make([]string, 0, min(len(doc.Links)+len(in.Post.Links), maxLinks))
+		}
+		seenLink[l] = true
+		c.Links = append(c.Links, l)
+		domains[host] = true
+	}
+	for i, l := range doc.Links {
+		addLink(l, doc.LinkHosts[i]) // Extract validated them, trimmed
+	}
+	for _, l := range in.Post.Links {
+		l = strings.TrimSpace(l)
+		if host, ok := similarity.LinkHost(l); ok {
+			addLink(l, host)
 		}
 	}
 	if len(domains) > 0 {

@@ -16,6 +16,9 @@ type Doc struct {
 	// Links are the targets of ordinary links (anchors that are not mentions
 	// or hashtags) and of URLs written as plain text, in order, de-duplicated.
 	Links []string
+	// LinkHosts are the LinkHost of each of Links (same length and order),
+	// found while validating them, so callers need not parse them again.
+	LinkHosts []string
 	// Mentions are mention anchors' targets or plain-text @handles.
 	Mentions []string
 	// Hashtags are hashtag names without '#', lower-cased.
@@ -52,12 +55,13 @@ func Extract(s string) Doc {
 		skipUntil string // closing tag name for script/style content
 	)
 	seenLink := map[string]bool{}
-	addLink := func(u string) {
+	addLink := func(u, host string) {
 		if u == "" || seenLink[u] {
 			return
 		}
 		seenLink[u] = true
 		d.Links = append(d.Links, u)
+		d.LinkHosts = append(d.LinkHosts, host)
 	}
 	addMention := func(m string) {
 		if d.Mentions == nil {
@@ -82,8 +86,10 @@ func Extract(s string) Doc {
 			}
 			writeSpaced(&text, t)
 		case anchorLink:
-			if href != "" && isWebURL(href) {
-				addLink(href)
+			if href != "" {
+				if host, ok := LinkHost(href); ok {
+					addLink(href, host)
+				}
 			}
 			// Link text that is itself a URL or a bare domain is the URL
 			// shown to the reader, not prose; other link text is kept.
@@ -191,7 +197,7 @@ func Extract(s string) Doc {
 		if sp.mention {
 			addMention(v)
 		} else {
-			addLink(canonicalURLText(v))
+			addLink(canonicalURLText(v), sp.host)
 		}
 		last = sp.end
 	}

@@ -140,9 +140,16 @@ func FuzzExtract(f *testing.F) {
 		if len(d.Text) > 2*len(s)+16 {
 			t.Fatalf("text grew: %d from %d", len(d.Text), len(s))
 		}
-		for _, l := range d.Links {
-			if _, ok := LinkHost(l); !ok {
+		if len(d.LinkHosts) != len(d.Links) {
+			t.Fatalf("%d link hosts for %d links", len(d.LinkHosts), len(d.Links))
+		}
+		for i, l := range d.Links {
+			host, ok := LinkHost(l)
+			if !ok {
 				t.Fatalf("link %q has no host", l)
+			}
+			if d.LinkHosts[i] != host || strings.TrimSpace(l) != l {
+				t.Fatalf("link %q: host %q, LinkHost %q", l, d.LinkHosts[i], host)
 			}
 		}
 		n := Normalize(d.Text)

@@ -8,6 +8,7 @@ import (
 type span struct {
 	start, end int
 	mention    bool
+	host       string // a URL's LinkHost
 }
 
 // FindURLs returns the web URLs written as plain text in s, in order, as they
@@ -44,11 +45,6 @@ func LinkHost(raw string) (string, bool) {
 		}
 	}
 	return h, true
-}
-
-func isWebURL(s string) bool {
-	_, ok := LinkHost(s)
-	return ok
 }
 
 func canonicalURLText(v string) string {
@@ -110,15 +106,17 @@ func scanSpans(s string) []span {
 		switch {
 		case (c == 'h' || c == 'H') && (hasPrefixFold(s[i:], "http://") || hasPrefixFold(s[i:], "https://")):
 			end := urlEnd(s, i)
-			if isWebURL(s[i:end]) {
-				out = append(out, span{start: i, end: end})
+			if host, ok := LinkHost(s[i:end]); ok {
+				out = append(out, span{start: i, end: end, host: host})
 				i = end - 1
 			}
 		case (c == 'w' || c == 'W') && hasPrefixFold(s[i:], "www."):
 			end := urlEnd(s, i)
-			if end > i+4 && isWebURL("http://"+s[i:end]) {
-				out = append(out, span{start: i, end: end})
-				i = end - 1
+			if end > i+4 {
+				if host, ok := LinkHost("http://" + s[i:end]); ok {
+					out = append(out, span{start: i, end: end, host: host})
+					i = end - 1
+				}
 			}
 		case c == '@':
 			j := i + 1
