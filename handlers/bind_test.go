@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/breakwater-fasp/breakwater/provider/screening"
@@ -275,5 +276,30 @@ func BenchmarkDecodeJSON(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestReadAll: the body reader sized by Content-Length reads exactly what
+// io.ReadAll reads, whether the declared length is right, short, long,
+// absent or beyond what is sized ahead.
+func TestReadAll(t *testing.T) {
+	big := strings.Repeat("x", 70<<10)
+	for _, tc := range []struct {
+		body     string
+		declared int64
+	}{
+		{"", 0}, {"{}", 2}, {"{}", -1}, {"hello", 3}, {"hello", 50}, {big, int64(len(big))}, {strings.Repeat("y", 4096), 4096},
+	} {
+		got, err := readAll(iotest.OneByteReader(strings.NewReader(tc.body)), tc.declared)
+		if err != nil || string(got) != tc.body {
+			t.Errorf("declared %d, %d bytes: got %d bytes, %v", tc.declared, len(tc.body), len(got), err)
+		}
+		got, err = readAll(strings.NewReader(tc.body), tc.declared)
+		if err != nil || string(got) != tc.body {
+			t.Errorf("declared %d, %d bytes (one read): got %d bytes, %v", tc.declared, len(tc.body), len(got), err)
+		}
+	}
+	if _, err := readAll(iotest.ErrReader(errors.New("boom")), 10); err == nil || err.Error() != "boom" {
+		t.Errorf("read error not returned: %v", err)
 	}
 }

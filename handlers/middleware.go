@@ -30,7 +30,7 @@ func (h *Handlers) readBody(c echo.Context) ([]byte, error) {
 	if r.ContentLength > h.opts.MaxBodyBytes {
 		return nil, &badRequest{code: "too_large", msg: "the body is larger than the limit", status: http.StatusRequestEntityTooLarge}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, h.opts.MaxBodyBytes))
+	body, err := readAll(http.MaxBytesReader(c.Response(), r.Body, h.opts.MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -41,6 +41,33 @@ func (h *Handlers) readBody(c echo.Context) ([]byte, error) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	c.Set(ctxBody, body)
 	return body, nil
+}
+
+// readAll is io.ReadAll into a buffer sized for a declared length, so a body
+// of known size is read without growing (and copying) the buffer on the way.
+// The size given ahead is capped: a declared length costs nothing to send,
+// and memory should follow the bytes that actually arrive.
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	const maxAhead = 64 << 10
+	if declared <= 0 || declared > maxAhead {
+		return io.ReadAll(r)
+	}
+	// One byte more than declared, so that reaching the end is seen
+	// without growing the buffer.
+	b := make([]byte, 0, declared+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // more than declared (net/http does not let that happen): grow
+		}
+	}
 }
 
 func caller(c echo.Context) *provider.Caller {
@@ -78,8 +105,10 @@ func (h *Handlers) signature(next echo.HandlerFunc, required bool) echo.HandlerF
 			return err
 		}
 		c.Set(ctxCaller, cl)
-		buf := &bufferedWriter{header: http.Header{}}
 		orig := c.Response().Writer
+		// Headers go straight into the real response's map (nothing is sent
+		// before orig.WriteHeader below); only status and body wait.
+		buf := &bufferedWriter{header: orig.Header()}
 		c.Response().Writer = buf
 		func() {
 			defer func() { c.Response().Writer = orig }()
@@ -91,12 +120,8 @@ func (h *Handlers) signature(next echo.HandlerFunc, required bool) echo.HandlerF
 		if status == 0 {
 			status = http.StatusOK
 		}
-		hdr := orig.Header()
-		for k, v := range buf.header {
-			hdr[k] = v
-		}
 		if status >= 200 && status < 400 {
-			h.svc.SignResponse(cl, hdr, status, buf.body.Bytes())
+			h.svc.SignResponse(cl, orig.Header(), status, buf.body.Bytes())
 		}
 		orig.WriteHeader(status)
 		_, err = orig.Write(buf.body.Bytes())
