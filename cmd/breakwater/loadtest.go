@@ -30,6 +30,8 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		asJSON            bool
 		seed              uint64
 		ceiling           bool
+		rounds            int
+		warmup            time.Duration
 		sampleEvery       time.Duration
 	)
 	cfg, _, err := parseFlags("loadtest", args, io, func(fs *flag.FlagSet) {
@@ -43,6 +45,8 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 		fs.Uint64Var(&seed, "seed", 1, "seed for the generated traffic")
 		fs.DurationVar(&sampleEvery, "sample-every", 0, "also sample the service's memory this often during the run (e.g. 1m for a soak) and print the series and its trend")
 		fs.BoolVar(&ceiling, "ceiling", false, "first measure a bare echo handler that only verifies RFC 9421 signatures (the ceiling on this machine), then the service, and print the ratio")
+		fs.DurationVar(&warmup, "warmup", 0, "first send load for this long without measuring it (to the ceiling too, with --ceiling): connections, caches and the heap settle")
+		fs.IntVar(&rounds, "rounds", 1, "with --ceiling: alternate ceiling and service this many times, each for --duration, and print every round and the ratio of the totals (a busy machine's drift then falls on both alike)")
 	})
 	if err != nil {
 		return err
@@ -50,8 +54,11 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 	if target == "" {
 		target = cfg.publicURL.String()
 	}
-	if concurrency < 1 || duration <= 0 || contentShare < 0 || contentShare > 1 || sampleEvery < 0 {
-		return usageErr("concurrency must be ≥ 1, duration > 0, content-share within 0..1, sample-every ≥ 0")
+	if concurrency < 1 || duration <= 0 || contentShare < 0 || contentShare > 1 || sampleEvery < 0 || rounds < 1 || rounds > 100 || warmup < 0 {
+		return usageErr("concurrency must be ≥ 1, duration > 0, content-share within 0..1, sample-every ≥ 0, rounds within 1..100, warmup ≥ 0")
+	}
+	if rounds > 1 && !ceiling {
+		return usageErr("--rounds alternates the ceiling and the service: it needs --ceiling")
 	}
 	app, err := openApp(ctx, cfg, io, false)
 	if err != nil {
@@ -59,49 +66,153 @@ func cmdLoadtest(ctx context.Context, args []string, io stdio) error {
 	}
 	defer app.Close(ctx)
 	spec := loadSpec{rate: rate, duration: duration, concurrency: concurrency, contentShare: contentShare, seed: seed, sampleEvery: sampleEvery}
-	var ceil *loadResult
+	var cf *fleet
 	if ceiling {
-		cf, stop, err := startCeiling(ctx, nsrv)
-		if err != nil {
+		var stop func()
+		if cf, stop, err = startCeiling(ctx, nsrv); err != nil {
 			return err
 		}
-		ceil, err = runLoad(ctx, cf, spec)
-		stop()
-		if err != nil {
-			return err
-		}
+		defer stop()
 	}
 	fl, err := newFleet(ctx, app, target, nsrv)
 	if err != nil {
 		return err
 	}
 	defer fl.close()
+	if warmup > 0 {
+		w := spec
+		w.duration, w.sampleEvery = warmup, 0
+		for _, f := range []*fleet{cf, fl} {
+			if f == nil {
+				continue
+			}
+			if _, err := runLoad(ctx, f, w); err != nil {
+				return err
+			}
+		}
+	}
+	if !ceiling {
+		res, err := runLoad(ctx, fl, spec)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return writeJSON(io.out, map[string]any{"service": res})
+		}
+		res.print(io.out)
+		return nil
+	}
 	// In a comparison the client spends the same on both runs: the
 	// ceiling's answers are unsigned, so the service's are not verified
 	// either (they are in a plain run, where unsigned answers are counted).
-	fl.skipVerify = ceiling
-	res, err := runLoad(ctx, fl, spec)
-	if err != nil {
-		return err
+	fl.skipVerify = true
+	var cmp ceilingComparison
+	for r := 0; r < rounds; r++ {
+		ceil, err := runLoad(ctx, cf, spec)
+		if err != nil {
+			return err
+		}
+		res, err := runLoad(ctx, fl, spec)
+		if err != nil {
+			return err
+		}
+		cmp.add(ceil, res)
 	}
 	if asJSON {
-		out := map[string]any{"service": res}
-		if ceil != nil {
-			out["ceiling"] = ceil
-			out["ratio"] = res.Throughput / max(ceil.Throughput, 1)
-		}
-		return writeJSON(io.out, out)
+		return writeJSON(io.out, cmp.jsonable())
 	}
-	if ceil != nil {
-		fmt.Fprintln(io.out, "== ceiling: bare echo handler verifying RFC 9421 signatures only")
-		ceil.print(io.out)
-		fmt.Fprintln(io.out, "== service: full checks, stored durably")
-	}
-	res.print(io.out)
-	if ceil != nil {
-		fmt.Fprintf(io.out, "== service / ceiling throughput: %.2f\n", res.Throughput/max(ceil.Throughput, 1))
-	}
+	cmp.print(io.out)
 	return nil
+}
+
+// ceilingComparison is loadtest --ceiling's result: the ceiling and the
+// service measured alternately, round by round, with the same client and
+// load shape.
+type ceilingComparison struct {
+	ceiling, service []*loadResult
+}
+
+func (c *ceilingComparison) add(ceil, svc *loadResult) {
+	c.ceiling, c.service = append(c.ceiling, ceil), append(c.service, svc)
+}
+
+// ratio is the service's answered checks over the ceiling's, over all rounds
+// (each round's phases are equally long, so this is the ratio of the mean
+// throughputs).
+func (c *ceilingComparison) ratio() float64 {
+	var ceil, svc float64
+	for i := range c.ceiling {
+		ceil += c.ceiling[i].Throughput
+		svc += c.service[i].Throughput
+	}
+	return svc / max(ceil, 1)
+}
+
+func (c *ceilingComparison) roundRatios() []float64 {
+	out := make([]float64, len(c.ceiling))
+	for i := range c.ceiling {
+		out[i] = c.service[i].Throughput / max(c.ceiling[i].Throughput, 1)
+	}
+	return out
+}
+
+func (c *ceilingComparison) jsonable() map[string]any {
+	last := len(c.service) - 1
+	out := map[string]any{"service": c.service[last], "ceiling": c.ceiling[last], "ratio": c.ratio()}
+	if len(c.service) > 1 {
+		rounds := make([]map[string]any, len(c.service))
+		for i, r := range c.roundRatios() {
+			rounds[i] = map[string]any{"ceiling": c.ceiling[i], "service": c.service[i], "ratio": r}
+		}
+		out["rounds"] = rounds
+	}
+	return out
+}
+
+func (c *ceilingComparison) print(w interface{ Write([]byte) (int, error) }) {
+	if len(c.service) == 1 {
+		fmt.Fprintln(w, "== ceiling: bare echo handler verifying RFC 9421 signatures only")
+		c.ceiling[0].print(w)
+		fmt.Fprintln(w, "== service: full checks, stored durably")
+		c.service[0].print(w)
+		fmt.Fprintf(w, "== service / ceiling throughput: %.2f\n", c.ratio())
+		return
+	}
+	fmt.Fprintf(w, "== %d rounds, each the ceiling (a bare echo handler verifying RFC 9421 signatures only) then the service (full checks, stored durably), %.0fs each\n",
+		len(c.service), c.service[0].Seconds)
+	fmt.Fprintf(w, "%5s %10s %10s %9s %9s %9s %8s %7s\n", "round", "ceiling/s", "service/s", "p50 ms", "p95 ms", "p99 ms", "errors", "ratio")
+	ratios := c.roundRatios()
+	for i, s := range c.service {
+		errs := s.failures() + c.ceiling[i].failures()
+		fmt.Fprintf(w, "%5d %10.0f %10.0f %9.2f %9.2f %9.2f %8d %7.2f\n", i+1, c.ceiling[i].Throughput, s.Throughput, s.P50, s.P95, s.P99, errs, ratios[i])
+	}
+	last := c.service[len(c.service)-1]
+	fmt.Fprintf(w, "service memory: RSS %.1f → %.1f MiB over the last round\n", last.MemBefore.RSSBytes/(1<<20), last.MemAfter.RSSBytes/(1<<20))
+	sorted := slices.Clone(ratios)
+	slices.Sort(sorted)
+	fmt.Fprintf(w, "== service / ceiling throughput: %.2f over all rounds (per round %.2f–%.2f, median %.2f)\n",
+		c.ratio(), sorted[0], sorted[len(sorted)-1], median(sorted))
+}
+
+// failures counts what was not a 200 with a valid answer: transport
+// errors, unsigned answers and every other status.
+func (r *loadResult) failures() int {
+	n := r.Errors + r.Unsigned
+	for k, c := range r.Status {
+		if k != "200" {
+			n += c
+		}
+	}
+	return n
+}
+
+// median of sorted values.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 type loadSpec struct {
