@@ -15,10 +15,7 @@ import (
 func TestCampaignStore(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
 		c := &models.Campaign{ID: "cmp_a", Kind: "text", Status: "active", Evidence: `{"texts":[1]}`, OpenedAt: t0, LastHitAt: t0, Hits: 3, UpdatedAt: t0}
 		servers := []models.CampaignServer{{CampaignID: "cmp_a", ServerID: "s1", FirstSeen: t0, LastSeen: t0, Hits: 3, Accounts: 3, Samples: `["c1"]`}}
@@ -113,10 +110,7 @@ func TestCampaignStore(t *testing.T) {
 func TestAlertQueue(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		t0 := time.Date(2024, 2, 15, 12, 0, 0, 0, time.UTC)
 		insert := func(id, key string, at time.Time) string {
 			t.Helper()

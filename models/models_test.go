@@ -25,6 +25,16 @@ func open(t *testing.T, tg testdb.Target) *models.DB {
 	return db
 }
 
+// migrated opens tg's database with every migration applied.
+func migrated(t *testing.T, tg testdb.Target) *models.DB {
+	t.Helper()
+	db := open(t, tg)
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestMigrateKeepsData: migrating is idempotent, and reopening and
 // migrating an existing database keeps what it holds.
 func TestMigrateKeepsData(t *testing.T) {
@@ -59,10 +69,7 @@ func TestMigrateKeepsData(t *testing.T) {
 func TestTenantScopedQueries(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		now := time.Now().UTC()
 		for _, id := range []string{"a", "b"} {
 			if err := db.CreateServer(ctx, &models.Server{ID: id, Status: models.ServerActive, CreatedAt: now},
@@ -96,10 +103,7 @@ func TestTenantScopedQueries(t *testing.T) {
 func TestCheckWriterGroupCommit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		w := models.NewCheckWriter(db, 16, 5*time.Millisecond)
 		var wg sync.WaitGroup
 		errs := make(chan error, 200)
@@ -139,10 +143,7 @@ func TestCheckWriterGroupCommit(t *testing.T) {
 func TestCheckWriterStoresWhatInsertCheckStores(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		w := models.NewCheckWriter(db, 4, time.Millisecond)
 		defer w.Close()
 		at := time.Date(2026, 3, 4, 5, 6, 7, 891234000, time.FixedZone("x", 3600))
@@ -195,10 +196,7 @@ func TestCheckWriterStoresWhatInsertCheckStores(t *testing.T) {
 func TestSignatureReplayRecord(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		exp := time.Now().Add(time.Minute)
 		if fresh, err := db.RememberSignature(ctx, "k1", exp); err != nil || !fresh {
 			t.Fatalf("first: %v %v", fresh, err)
@@ -219,10 +217,7 @@ func TestSignatureReplayRecord(t *testing.T) {
 func TestSignatureRecorderBatches(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		r := models.NewSignatureRecorder(db)
 		defer r.Close()
 		for round := 0; round < 10; round++ {

@@ -17,10 +17,7 @@ import (
 func TestEraseSubjectKeys(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		now := time.Now().UTC()
 		add := func(id, server, subject string) {
 			t.Helper()
@@ -69,10 +66,7 @@ func TestEraseSubjectKeys(t *testing.T) {
 func TestSealedValues(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		db := open(t, tg)
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		db := migrated(t, tg)
 		now := time.Now().UTC()
 		past := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 		for i := range 11 { // ids 1…11
