@@ -17,8 +17,7 @@ import (
 // few arrays instead of a parameter per value. (A multi-row VALUES list
 // was a different statement for each batch size, planned afresh until the
 // plan cache settled, with an expression per value for the executor to set
-// up on every run: under load that was most of the database's CPU per
-// check after the index updates.)
+// up on every run: a measured part of the database's CPU per check.)
 //
 // SQLite has no arrays: there it is a multi-row VALUES list with a ? per
 // value, built once per batch size.
@@ -36,7 +35,7 @@ type rowsInsert struct {
 }
 
 // statement returns the INSERT for n rows: the unnest form on PostgreSQL,
-// whose arguments are one slice per column (see columnArgs), and on SQLite
+// whose arguments are one slice per column (checkArrays, for example), and on SQLite
 // the VALUES form, whose arguments are the rows' values one row after the
 // other.
 func (s *rowsInsert) statement(db *DB, n int) string {

@@ -40,14 +40,17 @@ type result struct {
 	err   error
 }
 
+// seenCols are the columns of seen_signatures in the order flush binds them,
+// seenTypes their PostgreSQL types.
+var seenCols, seenTypes = []string{"key", "expires_at"}, []string{"text", "timestamptz"}
+
 // NewSignatureRecorder starts a recorder (batches of up to 256, gathered for
 // at most 1 ms, one flusher: a second one halved the batches, which cost the
 // database more per signature, and the wait was no shorter).
 func NewSignatureRecorder(db *DB) *SignatureRecorder {
 	r := &SignatureRecorder{db: db, in: make(chan *pendingSig, 1024), maxBatch: 256, maxDelay: time.Millisecond,
-		rows: rowsInsert{table: "seen_signatures", cols: []string{"key", "expires_at"},
-			pgTypes: []string{"text", "timestamptz"}, tail: " ON CONFLICT DO NOTHING RETURNING key"},
-		plain: rowsInsert{table: "seen_signatures", cols: []string{"key", "expires_at"}, pgTypes: []string{"text", "timestamptz"}},
+		rows:  rowsInsert{table: "seen_signatures", cols: seenCols, pgTypes: seenTypes, tail: " ON CONFLICT DO NOTHING RETURNING key"},
+		plain: rowsInsert{table: "seen_signatures", cols: seenCols, pgTypes: seenTypes},
 		stop:  make(chan struct{}), done: make(chan struct{})}
 	go func() { r.loop(); close(r.done) }()
 	return r
@@ -147,7 +150,7 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 			args = append(args, p.key, p.expires)
 		}
 	}
-	inserted, err := r.insert(ctx, len(uniq), args)
+	all, inserted, err := r.insert(ctx, len(uniq), args)
 	if err != nil {
 		err = fmt.Errorf("remember signatures: %w", err)
 		for _, p := range uniq {
@@ -157,13 +160,13 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 	}
 	for _, p := range uniq {
 		_, ok := inserted[p.key]
-		p.fresh <- result{fresh: ok}
+		p.fresh <- result{fresh: all || ok}
 	}
 }
 
 // insert runs the batch INSERT on the pool's database/sql handle (gorm's
 // Raw and Scan reflected over each argument and each returned row) and
-// returns the keys it inserted.
+// reports which keys it inserted: all of them, or those in inserted.
 //
 // On PostgreSQL it first tries a plain INSERT: nearly every batch holds only
 // new signatures, and a plain insert costs the database about a third less
@@ -171,48 +174,44 @@ func (r *SignatureRecorder) flush(batch []*pendingSig) {
 // read back. Only when that fails on the unique key, because the batch
 // holds a replay, does it insert again with ON CONFLICT DO NOTHING
 // RETURNING key to learn which ones were new.
-func (r *SignatureRecorder) insert(ctx context.Context, n int, args []any) (map[string]struct{}, error) {
+func (r *SignatureRecorder) insert(ctx context.Context, n int, args []any) (all bool, inserted map[string]struct{}, err error) {
 	g := r.db.DB
 	if r.db.async != nil {
 		g = r.db.async
 	}
 	pool, err := g.DB()
 	if err != nil {
-		return nil, err
+		return false, nil, err
 	}
 	start := time.Now()
 	if r.db.Dialect == "postgres" {
 		_, err := pool.ExecContext(ctx, r.plain.statement(r.db, n), args...)
 		if err == nil {
 			g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", int64(n) }, nil)
-			all := make(map[string]struct{}, n)
-			for _, k := range args[0].([]string) {
-				all[k] = struct{}{}
-			}
-			return all, nil
+			return true, nil, nil
 		}
 		if !isUniqueViolation(err) {
 			g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", -1 }, err)
-			return nil, err
+			return false, nil, err
 		}
 	}
 	rows, err := pool.QueryContext(ctx, r.rows.statement(r.db, n), args...)
 	if err != nil {
 		g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", -1 }, err)
-		return nil, err
+		return false, nil, err
 	}
 	defer rows.Close()
-	inserted := make(map[string]struct{}, n)
+	inserted = make(map[string]struct{}, n)
 	for rows.Next() {
 		var k string
 		if err := rows.Scan(&k); err != nil {
-			return nil, err
+			return false, nil, err
 		}
 		inserted[k] = struct{}{}
 	}
 	err = rows.Err()
 	g.Logger.Trace(ctx, start, func() (string, int64) { return "insert seen signatures", int64(len(inserted)) }, err)
-	return inserted, err
+	return false, inserted, err
 }
 
 // isUniqueViolation reports a PostgreSQL unique_violation (23505).
